@@ -1,0 +1,92 @@
+// Session: one client connection as the hub sees it: its dialect, its subscriptions, its bounded
+// outbound queue and its inbound rate limit. The Outlet is the transport's side of the connection.
+// Owned by the Hub of the worker the connection lives on; touched only on that worker's thread.
+#pragma once
+
+#include "core/cursor.h"
+#include "core/dialect.h"
+#include "core/outbound_queue.h"
+#include "core/rate_limiter.h"
+#include "core/subscription_index.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+// Close codes a client can see (RFC 6455 section 7.4). Documented in docs/protocol/herald-v1.md.
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;     // gateway shutting down: reconnect elsewhere/later
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t policy = 1008;          // slow consumer, rate limit abuse
+inline constexpr std::uint16_t too_big = 1009;         // message over the size limit
+inline constexpr std::uint16_t internal = 1011;
+}  // namespace close_code
+
+// Implemented by transport for each connection. Called on the connection's worker thread only.
+class Outlet {
+ public:
+  virtual ~Outlet() = default;
+  // The session's queue went from empty to non-empty: write it out (Hub::takeFrames).
+  virtual void wake() = 0;
+  // Close the connection. With `after_flush`, frames already queued are written first (an error
+  // frame that explains the close); otherwise they are dropped.
+  virtual void close(std::uint16_t code, std::string_view reason, bool after_flush) = 0;
+};
+
+using SessionId = std::uint64_t;
+class Session;
+
+struct Subscription {
+  enum class Phase { live, replaying };
+
+  std::string id;
+  Session* session = nullptr;
+  SubscriptionGroup* group = nullptr;
+  std::uint64_t last_seq = 0;  // highest seq this subscription has been given (or passed over)
+  Phase phase = Phase::live;
+  std::uint64_t serial = 0;          // unique per hub: tells a late history page from a newer namesake
+  Cursor replay_from;                // next page starts after this while replaying
+  std::optional<RequestId> pending_reply;  // resume: answered once the first page shows the cursor is valid
+  std::vector<EventPtr> held;        // live events that arrived during replay, in seq order
+  std::size_t held_bytes = 0;
+  bool page_in_flight = false;
+  bool awaiting_drain = false;       // next page waits until the queue is written out
+};
+
+class Session {
+ public:
+  Session(SessionId id, const Dialect& dialect, std::unique_ptr<DialectState> state, Outlet& outlet,
+          std::size_t queue_bytes, RateLimit rate, std::int64_t now_ms)
+      : id_(id), dialect_(dialect), state_(std::move(state)), outlet_(outlet), queue_(queue_bytes),
+        bucket_(rate, now_ms) {}
+
+  SessionId id() const noexcept { return id_; }
+  const Dialect& dialect() const noexcept { return dialect_; }
+  DialectState& dialectState() noexcept { return *state_; }
+  Outlet& outlet() noexcept { return outlet_; }
+  OutboundQueue& queue() noexcept { return queue_; }
+  TokenBucket& bucket() noexcept { return bucket_; }
+
+  std::map<std::string, std::unique_ptr<Subscription>, std::less<>>& subscriptions() noexcept { return subs_; }
+
+  bool closing = false;         // a close was requested: enqueue nothing more
+  std::uint32_t rejected_in_row = 0;  // consecutive rate-limited messages
+
+ private:
+  SessionId id_;
+  const Dialect& dialect_;
+  std::unique_ptr<DialectState> state_;
+  Outlet& outlet_;
+  OutboundQueue queue_;
+  TokenBucket bucket_;
+  std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subs_;
+};
+
+}  // namespace herald

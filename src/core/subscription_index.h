@@ -1,0 +1,76 @@
+// SubscriptionIndex: finds the subscription groups an event matches by hash lookups, never by
+// scanning a topic's subscriptions. A group is every subscription with the same topic and canonical
+// filter (they get the same frames). Unfiltered groups hang off the topic; a filtered group is
+// indexed under each value of its first clause (the "anchor"), and only the groups reached through
+// the event's own attribute values are verified against their remaining clauses.
+//
+// Single-threaded: each worker owns one index for its own sessions.
+#pragma once
+
+#include "core/event.h"
+#include "core/filter.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace herald {
+
+struct Subscription;
+
+struct SubscriptionGroup {
+  std::string key;    // topic '\n' canonical filter: the group's identity
+  std::string topic;
+  Filter filter;
+  std::string shared_id;  // subscription id for dialects whose ids derive from topic+filter
+  std::vector<Subscription*> members;
+  std::uint64_t mark = 0;  // match() generation, so a group reached twice is reported once
+};
+
+// Stable, short id derived from a group key: "s" + 16 hex digits (FNV-1a 64).
+std::string sharedSubscriptionId(std::string_view group_key);
+
+class SubscriptionIndex {
+ public:
+  SubscriptionIndex();
+  ~SubscriptionIndex();
+  SubscriptionIndex(const SubscriptionIndex&) = delete;
+  SubscriptionIndex& operator=(const SubscriptionIndex&) = delete;
+
+  // Adds `sub` to the group for (topic, filter), creating the group when new. The returned group
+  // lives until its last member leaves.
+  SubscriptionGroup& join(const std::string& topic, const Filter& filter, Subscription* sub);
+
+  // Removes `sub` from `group`; deletes the group when it becomes empty.
+  void leave(SubscriptionGroup& group, Subscription* sub);
+
+  // Appends every group whose topic and filter match `event` to `out`, each once.
+  void match(const Event& event, std::vector<SubscriptionGroup*>& out);
+
+  std::size_t groupCount() const noexcept { return groups_.size(); }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+  struct TopicEntry {
+    std::vector<SubscriptionGroup*> unfiltered;
+    // anchor key -> anchor value -> groups whose first clause names that value
+    StringMap<StringMap<std::vector<SubscriptionGroup*>>> anchored;
+    std::size_t group_count = 0;
+  };
+
+  StringMap<std::unique_ptr<SubscriptionGroup>> groups_;
+  StringMap<TopicEntry> topics_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace herald
