@@ -45,10 +45,14 @@ class Pipeline final : public EventSink {
            std::function<std::int64_t()> now_ms);
   ~Pipeline() override;  // stop()
 
+  // Starts the writer and reader threads. start() and stop() are called by the owner's thread, never
+  // from inside `done`, `fanout` or a history callback; a stopped Pipeline does not start again.
   void start();
-  // Commits what is queued, then stops both threads. Idempotent.
+  // Commits what is queued, runs the queued history reads, then stops both threads. Idempotent.
   void stop();
 
+  // Batches published before start() wait for it. After stop(), `done` gets Errc::unavailable at once,
+  // on the caller's thread (there is no writer thread left to run it).
   void publish(std::vector<Event> batch, std::function<void(Result<Cursor>)> done) override;
 
   // A History for one worker: results are delivered through `post` (which must run the function on
@@ -65,8 +69,11 @@ class Pipeline final : public EventSink {
   class WorkerHistory;
 
   void writerLoop();
+  void commit(std::vector<Pending>& group);
+  void runRetention();
   void readerLoop();
-  void enqueueRead(std::function<void()> job);
+  // False once the reader is stopping: the job will never run.
+  bool enqueueRead(std::function<void()> job);
 
   EventLog& log_;
   PipelineConfig config_;
@@ -82,6 +89,7 @@ class Pipeline final : public EventSink {
   std::mutex read_mutex_;
   std::condition_variable read_cv_;
   std::deque<std::function<void()>> read_queue_;
+  bool reader_stopping_ = false;
 
   std::thread writer_;
   std::thread reader_;
