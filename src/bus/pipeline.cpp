@@ -68,6 +68,9 @@ void Pipeline::stop() {
 }
 
 void Pipeline::publish(std::vector<Event> batch, std::function<void(Result<Cursor>)> done) {
+  const std::int64_t accepted_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  for (Event& event : batch) event.accepted_ns = accepted_ns;
   {
     std::lock_guard lock(write_mutex_);
     if (!stopping_) {

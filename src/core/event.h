@@ -26,6 +26,9 @@ struct Event {
   std::int64_t time_ms = 0;   // Unix milliseconds, assigned by the gateway at ingest
   std::vector<Attribute> attributes;  // sorted by key, keys unique
   std::string data;           // compact JSON object text
+  // Steady-clock ns when the pipeline accepted the event; never stored. Carried into its frames so
+  // transport can measure publish-to-write latency. Not part of the event's identity.
+  std::int64_t accepted_ns = 0;
 
   // Values of one attribute, or nullptr. Binary search: attributes are sorted.
   const std::vector<std::string>* attribute(std::string_view key) const noexcept;
@@ -33,7 +36,10 @@ struct Event {
   // Sorts keys, merges duplicate keys, sorts and dedups values. Call after building attributes.
   void normalizeAttributes();
 
-  friend bool operator==(const Event&, const Event&) = default;
+  friend bool operator==(const Event& a, const Event& b) {
+    return a.topic == b.topic && a.seq == b.seq && a.time_ms == b.time_ms && a.attributes == b.attributes &&
+           a.data == b.data;
+  }
 };
 
 using EventPtr = std::shared_ptr<const Event>;

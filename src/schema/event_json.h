@@ -19,11 +19,11 @@
 namespace herald::schema {
 
 struct PublishLimits {
-  std::size_t max_batch = 1000;            // events in one publish request
-  std::size_t max_data_bytes = 64 << 10;   // compact JSON of one event's data
+  std::size_t max_batch = 1000;           // events in one publish request
+  std::size_t max_data_bytes = 64 << 10;  // compact JSON of one event's data
   std::size_t max_attributes = 32;
-  std::size_t max_values = 64;             // values of one attribute
-  std::size_t max_text = 256;              // bytes of one attribute key or value, or of a topic
+  std::size_t max_values = 64;  // values of one attribute
+  std::size_t max_text = 256;   // bytes of one attribute key or value, or of a topic
 };
 
 // One event object. `field` prefixes error fields (e.g. "[3]" for the 4th element of a batch).
