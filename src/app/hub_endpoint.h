@@ -1,0 +1,47 @@
+// HubEndpoint: joins one accepted WebSocket (transport) to the Hub of the worker it lives on (core).
+// It is both sides' adapter: transport's WsEndpoint upward, core's Outlet downward. It holds no
+// logic of its own: every decision is the Hub's.
+#pragma once
+
+#include "core/hub.h"
+#include "transport/application.h"
+
+#include <functional>
+
+namespace herald::app {
+
+class HubEndpoint final : public transport::WsEndpoint, public Outlet {
+ public:
+  HubEndpoint(Hub& hub, const Dialect& dialect, std::function<std::int64_t()> now_ms)
+      : hub_(hub), dialect_(dialect), now_ms_(std::move(now_ms)) {}
+
+  // transport::WsEndpoint
+  void onOpen(transport::WsConnection& connection) override {
+    connection_ = &connection;
+    session_ = hub_.open(dialect_, *this, now_ms_());
+  }
+  void onMessage(std::string_view bytes, bool binary) override { hub_.onMessage(session_, bytes, binary, now_ms_()); }
+  std::size_t takeFrames(std::vector<FramePtr>& out) override { return hub_.takeFrames(session_, out); }
+  void onDrained() override { hub_.onDrained(session_); }
+  void onClose() override {
+    hub_.close(session_);
+    connection_ = nullptr;
+  }
+
+  // Outlet
+  void wake() override {
+    if (connection_ != nullptr) connection_->wake();
+  }
+  void close(std::uint16_t code, std::string_view reason, bool after_flush) override {
+    if (connection_ != nullptr) connection_->close(code, reason, after_flush);
+  }
+
+ private:
+  Hub& hub_;
+  const Dialect& dialect_;
+  std::function<std::int64_t()> now_ms_;
+  transport::WsConnection* connection_ = nullptr;
+  SessionId session_ = 0;
+};
+
+}  // namespace herald::app
