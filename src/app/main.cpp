@@ -8,6 +8,7 @@
 #include "sources/source_factory.h"
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -20,6 +21,8 @@ namespace herald::app {
 namespace {
 
 void configureLogging(const Config& config) {
+  // stdout belongs to what a verb prints (events from `herald sub`); logs go to stderr everywhere.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("herald"));
   spdlog::set_level(static_cast<spdlog::level::level_enum>(static_cast<int>(config.log_level)));
   if (config.log_format == LogFormat::json) {
     spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","thread":%t,"message":"%v"})");

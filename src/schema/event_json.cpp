@@ -8,6 +8,7 @@
 #include "schema/catalog.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -217,6 +218,118 @@ Result<Event> eventFromJson(const boost::json::value& value, const TopicSet& top
   return event;
 }
 
+namespace {
+
+// boost::json reads an integer literal outside the 64-bit range as a double, so it would come back
+// rounded and in exponent form (123456789012345678901 -> 1.2345678901234568E20): an amount changed
+// without anyone noticing. A parse pass that sees each number's text finds such literals before the
+// event is accepted, and names where it stands.
+class IntegerRangeCheck {
+ public:
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  std::string bad_path;    // JSON path of the first out-of-range integer
+  std::string bad_literal;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) {
+    value();
+    frames_.push_back({true, 0, {}});
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return pop(); }
+  bool on_object_begin(boost::system::error_code&) {
+    value();
+    frames_.push_back({false, 0, {}});
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return pop(); }
+  bool on_string_part(std::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(std::string_view, std::size_t, boost::system::error_code&) { return value(); }
+  bool on_key_part(std::string_view s, std::size_t, boost::system::error_code&) {
+    key_part_.append(s);
+    return true;
+  }
+  bool on_key(std::string_view s, std::size_t, boost::system::error_code&) {
+    if (!frames_.empty()) frames_.back().key = key_part_ + std::string(s);
+    key_part_.clear();
+    return true;
+  }
+  bool on_number_part(std::string_view s, boost::system::error_code&) {
+    number_part_.append(s);
+    return true;
+  }
+  bool on_int64(std::int64_t, std::string_view, boost::system::error_code&) { return number(); }
+  bool on_uint64(std::uint64_t, std::string_view, boost::system::error_code&) { return number(); }
+  bool on_double(double, std::string_view s, boost::system::error_code&) {
+    const std::string text = number_part_ + std::string(s);
+    number();
+    if (bad_path.empty() && text.find_first_of(".eE") == std::string::npos) {
+      bad_path = path();
+      bad_literal = text;
+    }
+    return true;
+  }
+  bool on_bool(bool, boost::system::error_code&) { return value(); }
+  bool on_null(boost::system::error_code&) { return value(); }
+  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  struct Level {
+    bool array;
+    std::size_t next_index;
+    std::string key;
+  };
+  bool value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().next_index;
+    return true;
+  }
+  bool number() {
+    number_part_.clear();
+    return value();
+  }
+  bool pop() {
+    frames_.pop_back();
+    return true;
+  }
+  std::string path() const {
+    std::string out;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Level& level = frames_[i];
+      if (level.array) {
+        // Every value, this one included, advances its array's index when it starts.
+        out += "[" + std::to_string(level.next_index - 1) + "]";
+      } else {
+        if (!out.empty()) out += ".";
+        out += level.key;
+      }
+    }
+    return out;
+  }
+  std::vector<Level> frames_;
+  std::string key_part_;
+  std::string number_part_;
+};
+
+Result<void> checkIntegerRange(std::string_view body) {
+  json::basic_parser<IntegerRangeCheck> parser(json::parse_options{});
+  boost::system::error_code ec;
+  parser.write_some(false, body.data(), body.size(), ec);
+  const IntegerRangeCheck& check = parser.handler();
+  if (check.bad_path.empty()) return {};
+  return Error::make(Errc::invalid_params,
+                     check.bad_path + ": integer " + check.bad_literal.substr(0, 40) +
+                         " is outside the 64-bit range and would lose precision; send it as a string",
+                     check.bad_path);
+}
+
+}  // namespace
+
 Result<std::vector<Event>> eventsFromJson(std::string_view body, const TopicSet& topics,
                                           const PublishLimits& limits, std::int64_t now_ms) {
   // The document only lives until its events are built: a monotonic arena makes parsing one
@@ -232,6 +345,7 @@ Result<std::vector<Event>> eventsFromJson(std::string_view body, const TopicSet&
                        "body is not valid JSON (at byte " + std::to_string(used) + "): " + ec.message());
   }
   const json::value doc = parser.release();
+  if (auto exact = checkIntegerRange(body); !exact) return exact.error();
 
   std::vector<Event> events;
   if (doc.is_array()) {

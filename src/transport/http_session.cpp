@@ -267,7 +267,9 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     }
     const auto origin = request[http::field::origin];
     const auto& allowed = limits().allowed_origins;
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
+    // Browsers always send Origin on a WebSocket upgrade; the check keeps other sites' pages out.
+    // A client that sends none is not a browser (a wallet, a CLI, a server) and is not refused.
+    if (!allowed.empty() && !origin.empty() && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
       reject(errorResponse(403, "origin not allowed"));
       return;
     }

@@ -289,6 +289,19 @@ TEST(EventJsonTest, EventToJsonRoundTripsThroughThePublishForm) {
   EXPECT_EQ(back->front(), expected);
 }
 
+TEST(EventJsonTest, IntegerOutside64BitsIsRefusedNotRounded) {
+  auto r = parse(R"([{"topic":"acme.alerts","data":{"ok":18446744073709551615}},)"
+                 R"({"topic":"acme.alerts","data":{"list":[1,{"n":123456789012345678901}]}}])");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::invalid_params);
+  EXPECT_EQ(r.error().field, "[1].data.list[1].n");
+  EXPECT_NE(r.error().message.find("123456789012345678901"), std::string::npos);
+
+  // Fractions and exponents are doubles by nature, and the largest 64-bit integers are exact.
+  auto fine = parse(R"({"topic":"acme.alerts","data":{"a":-9223372036854775808,"b":1.5,"c":1e2}})");
+  EXPECT_TRUE(fine) << fine.error().message;
+}
+
 TEST(EventJsonTest, AppendJsonStringEscapes) {
   std::string out;
   appendJsonString(out, "plain");
