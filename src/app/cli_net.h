@@ -82,4 +82,27 @@ inline std::string describe(const Endpoint& ep) {
   return (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port);
 }
 
+// Runs `work` on `io` to completion and returns its exit code; an exception (connection refused,
+// TLS failure, lost peer) is reported through `printError` as "<endpoint>: <reason>" and gives 1.
+template <class PrintError>
+int runVerb(asio::io_context& io, asio::awaitable<int> work, const Endpoint& ep, PrintError printError) {
+  int exit_code = 1;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr failure, int code) {
+    if (!failure) {
+      exit_code = code;
+      return;
+    }
+    try {
+      std::rethrow_exception(failure);
+    } catch (const boost::system::system_error& e) {
+      printError(describe(ep) + ": " + e.code().message());  // what() adds source locations
+    } catch (const std::exception& e) {
+      printError(describe(ep) + ": " + e.what());
+    }
+    exit_code = 1;
+  });
+  io.run();
+  return exit_code;
+}
+
 }  // namespace herald::app::cli

@@ -313,23 +313,7 @@ int runPublish(const PublishOptions& o) {
     return publishAll<TcpStream>(o, *ep, [&] { return TcpStream(io); });
   }();
 
-  int exit_code = 1;
-  asio::co_spawn(io, std::move(work), [&](std::exception_ptr failure, int code) {
-    if (!failure) {
-      exit_code = code;
-      return;
-    }
-    try {
-      std::rethrow_exception(failure);
-    } catch (const boost::system::system_error& e) {
-      printError(describe(*ep) + ": " + e.code().message());  // what() adds source locations
-    } catch (const std::exception& e) {
-      printError(describe(*ep) + ": " + e.what());
-    }
-    exit_code = 1;
-  });
-  io.run();
-  return exit_code;
+  return runVerb(io, std::move(work), *ep, printError);
 }
 
 }  // namespace herald::app

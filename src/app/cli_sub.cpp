@@ -255,23 +255,7 @@ int runSub(const SubOptions& o) {
   }
 
   asio::io_context io;
-  int exit_code = 1;
-  asio::co_spawn(io, subscribe(*ep, o, requests), [&](std::exception_ptr failure, int code) {
-    if (!failure) {
-      exit_code = code;
-      return;
-    }
-    try {
-      std::rethrow_exception(failure);
-    } catch (const boost::system::system_error& e) {
-      printError(describe(*ep) + ": " + e.code().message());  // what() adds source locations
-    } catch (const std::exception& e) {
-      printError(describe(*ep) + ": " + e.what());
-    }
-    exit_code = 1;
-  });
-  io.run();
-  return exit_code;
+  return runVerb(io, subscribe(*ep, o, requests), *ep, printError);
 }
 
 }  // namespace herald::app

@@ -175,16 +175,8 @@ const TopicSpec* findSpec(std::string_view topic) {
   return nullptr;
 }
 
-std::string join(std::string_view prefix, std::string_view path) {
-  if (prefix.empty()) return std::string(path);
-  std::string out;
-  out.reserve(prefix.size() + 1 + path.size());
-  out.append(prefix).append(".").append(path);
-  return out;
-}
-
 Error fieldError(std::string_view prefix, const std::string& path, std::string_view problem) {
-  return Error::make(Errc::invalid_params, path + " " + std::string(problem), join(prefix, path));
+  return Error::make(Errc::invalid_params, path + " " + std::string(problem), fieldPath(prefix, path));
 }
 
 bool isUnsigned(const json::value& v) { return v.is_uint64() || (v.is_int64() && v.get_int64() >= 0); }
@@ -338,6 +330,14 @@ Result<void> applyCatalog(std::string_view topic, const boost::json::object& dat
     }
   }
   return {};
+}
+
+std::string fieldPath(std::string_view prefix, std::string_view path) {
+  if (prefix.empty()) return std::string(path);
+  std::string out;
+  out.reserve(prefix.size() + 1 + path.size());
+  out.append(prefix).append(".").append(path);
+  return out;
 }
 
 }  // namespace herald::schema

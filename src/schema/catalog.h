@@ -27,6 +27,10 @@ bool isCatalogTopic(std::string_view topic);
 // (the caller names the field).
 Result<void> checkTopicName(std::string_view name);
 
+// The path of a field inside a published event, for error messages: "[3]" + "data.height" ->
+// "[3].data.height"; an empty prefix gives the path alone.
+std::string fieldPath(std::string_view prefix, std::string_view path);
+
 // For a catalog topic: checks required fields and their types in `data` (errors name
 // "<field>.data.<name>"), and appends derived attributes to `event.attributes`. Other topics pass.
 Result<void> applyCatalog(std::string_view topic, const boost::json::object& data, Event& event,

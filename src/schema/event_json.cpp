@@ -18,21 +18,13 @@ namespace {
 
 namespace json = boost::json;
 
-std::string join(std::string_view prefix, std::string_view path) {
-  if (prefix.empty()) return std::string(path);
-  std::string out;
-  out.reserve(prefix.size() + 1 + path.size());
-  out.append(prefix).append(".").append(path);
-  return out;
-}
-
 Error invalid(std::string_view prefix, std::string_view path, std::string_view problem) {
   return Error::make(Errc::invalid_params, std::string(path) + " " + std::string(problem),
-                     join(prefix, path));
+                     fieldPath(prefix, path));
 }
 
 Error tooLarge(std::string_view prefix, std::string_view path, std::string message) {
-  return Error::make(Errc::too_large, std::move(message), join(prefix, path));
+  return Error::make(Errc::too_large, std::move(message), fieldPath(prefix, path));
 }
 
 // boost::json parses 1e999 as infinity and 0e400 as NaN and would serialize them as `Infinity` and
@@ -176,7 +168,7 @@ Result<Event> eventFromJson(const boost::json::value& value, const TopicSet& top
       return Error::make(
           Errc::invalid_params,
           "unknown event field \"" + std::string(key) + "\" (expected topic, attributes, data)",
-          join(field, key));
+          fieldPath(field, key));
     }
   }
 
@@ -187,11 +179,11 @@ Result<Event> eventFromJson(const boost::json::value& value, const TopicSet& top
   const std::string_view name = topic->get_string();
   if (auto ok = checkText(field, "topic", "topic", name.size(), limits); !ok) return ok.error();
   if (auto ok = checkTopicName(name); !ok) {
-    return Error::make(Errc::invalid_params, ok.error().message, join(field, "topic"));
+    return Error::make(Errc::invalid_params, ok.error().message, fieldPath(field, "topic"));
   }
   if (!topics.contains(name)) {
     return Error::make(Errc::unknown_topic, "unknown topic \"" + std::string(name) + "\"",
-                       join(field, "topic"));
+                       fieldPath(field, "topic"));
   }
   event.topic = std::string(name);
 
