@@ -28,7 +28,8 @@ json::value mustParse(std::string_view text) {
 // The reply carries the request's id text exactly (itself valid JSON), or null when there was none.
 // Text, not value, is compared: boost::json reads 0e400 as NaN, which equals nothing.
 void checkReply(const HeraldV1& dialect, const herald::Reply& reply, const herald::RequestId& id) {
-  const std::string bytes = dialect.encodeReply(reply)->bytes;
+  auto state = dialect.newState();
+  const std::string bytes = dialect.encodeReply(reply, *state)->bytes;
   const json::value v = mustParse(bytes);
   require(v.is_object() && v.as_object().contains("id"));
   if (!id.empty()) mustParse(id);
@@ -45,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The first byte picks the frame type now and then, so the binary path is covered too.
   const bool binary = size > 0 && data[0] == 0xff;
 
-  const herald::Decoded decoded = dialect.decode(bytes, binary, *state);
+  const herald::Decoded decoded = dialect.decode(bytes, binary, *state, herald::DecodeContext{});
   if (const auto* rejection = std::get_if<herald::Rejection>(&decoded)) {
     require(!rejection->fatal);
     require(!rejection->error.message.empty());
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       herald::Event event;
       event.topic = sub->topic;
       event.data = "{}";
-      mustParse(dialect.encodeEvent(event, sub->topic, herald::Cursor{})->bytes);
+      mustParse(dialect.encodeEvent(event, sub->topic, herald::Cursor{}, sub->delivery, herald::NodeView{})->bytes);
     }
   }
   return 0;

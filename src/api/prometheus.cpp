@@ -34,6 +34,8 @@ constexpr std::array kCounters{
     Counter{"frames_out", "Frames written to sockets.", &Metrics::frames_out},
     Counter{"bytes_out", "Bytes of frames written to sockets.", &Metrics::bytes_out},
     Counter{"messages_in", "Client messages received.", &Metrics::messages_in},
+    Counter{"messages_ignored", "Client messages a read-only dialect (SIP-50) accepted and ignored.",
+            &Metrics::messages_ignored},
     Counter{"slow_consumer_closes", "Connections closed because their outbound queue was full.",
             &Metrics::slow_consumer_closes},
     Counter{"rate_limit_hits", "Client messages refused by the inbound rate limit.",

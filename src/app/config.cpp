@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <variant>
 
@@ -67,6 +68,7 @@ struct Draft {
   std::string tls_cert;
   std::string tls_key;
   std::map<std::string, std::string, std::less<>> origin;  // key path -> the source that set it
+  std::optional<std::uint16_t> ws_port;  // WS_PORT: an extra listener, added once listeners are known
 };
 
 // Message only; the caller prefixes the source and the key.
@@ -240,6 +242,63 @@ Result<void> setSources(Draft& d, const Value& v) {
 Result<void> setNonEmptyPath(std::string& out, const Value& v) {
   if (asText(v).empty()) return fail("must not be empty");
   out = asText(v);
+  return {};
+}
+
+// A mount path: empty (not mounted) or starting with '/'.
+Result<void> setMountPath(std::string& out, const Value& v) {
+  const std::string& path = asText(v);
+  if (!path.empty() && (path.front() != '/' || std::any_of(path.begin(), path.end(), [](unsigned char c) {
+                          return c <= ' ' || c == '?' || c == '#';
+                        }))) {
+    return fail("expected a path such as /events (or \"\" to unmount), got '" + path + "'");
+  }
+  out = path;
+  return {};
+}
+
+Result<std::vector<std::string>> checkedOrigins(const std::vector<std::string>& origins) {
+  for (const auto& origin : origins) {
+    if (origin == "*") return fail("'*' is not an origin; leave the list empty to accept any");
+    const bool spaced = std::any_of(origin.begin(), origin.end(), [](unsigned char c) { return c <= ' '; });
+    if (spaced || origin.find("://") == std::string::npos) {
+      return fail("expected an origin like https://example.org, got '" + origin + "'");
+    }
+  }
+  return origins;
+}
+
+// "ACCOUNT:SECRET" items; split at the last ':' (a view key has none). Secrets are never echoed.
+Result<void> setAccounts(Draft& d, const Value& v) {
+  std::map<std::string, std::string, std::less<>> accounts;
+  const auto& items = asList(v);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto colon = items[i].rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == items[i].size()) {
+      return fail("account " + std::to_string(i + 1) + " is not ACCOUNT:SECRET");
+    }
+    if (!accounts.emplace(items[i].substr(0, colon), items[i].substr(colon + 1)).second) {
+      return fail("account " + std::to_string(i + 1) + " is given twice");
+    }
+  }
+  d.config.accounts = std::move(accounts);
+  return {};
+}
+
+// dcrdex accounts: "ACCOUNTID:PUBKEY" (hex). Dcrdex::make() checks that each id belongs to its key.
+Result<void> setDcrdexAccounts(Draft& d, const Value& v) {
+  std::map<std::string, std::string> accounts;
+  const auto& items = asList(v);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto colon = items[i].find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == items[i].size()) {
+      return fail("account " + std::to_string(i + 1) + " is not ACCOUNTID:PUBKEY");
+    }
+    if (!accounts.emplace(items[i].substr(0, colon), items[i].substr(colon + 1)).second) {
+      return fail("account " + std::to_string(i + 1) + " is given twice");
+    }
+  }
+  d.config.dialects.dcrdex.accounts = std::move(accounts);
   return {};
 }
 
@@ -455,6 +514,112 @@ std::vector<KeySpec> makeKeys() {
 
       {"topics", "extra", "HERALD_TOPICS_EXTRA", "--extra-topic", K::list, "none",
        "Topic beyond the catalog that clients may publish and subscribe to (repeatable)", setExtraTopics},
+
+      {"dialects", "herald_v1_path", "HERALD_DIALECTS_HERALD_V1_PATH", "--herald-v1-path", K::text, "/ws",
+       "Path of the herald.v1 WebSocket (\"\" = not mounted)",
+       [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.herald_v1_path, v); }},
+      {"dialects", "signum_path", "HERALD_DIALECTS_SIGNUM_PATH", "--signum-path", K::text, "/events",
+       "Path of the Signum SIP-50 WebSocket (\"\" = not mounted; API.WebsocketEnable)",
+       [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.signum_path, v); }},
+      // 1 s: the hub looks for idle connections once a second; 1 day: a heartbeat, not a formality.
+      {"dialects", "signum_heartbeat_seconds", "HERALD_DIALECTS_SIGNUM_HEARTBEAT_SECONDS",
+       "--signum-heartbeat-seconds", K::integer, "30",
+       "SIP-50 HEARTBEAT after this many idle seconds (API.WebsocketHeartbeatInterval)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.signum_heartbeat_seconds = asInt(v);
+         return {};
+       },
+       1, 86'400},
+      // 0: every block; 1 min: longer and a synced client would miss that the chain moves.
+      {"dialects", "signum_debounce_ms", "HERALD_DIALECTS_SIGNUM_DEBOUNCE_MS", "--signum-debounce-ms", K::integer,
+       "1000", "SIP-50 BLOCK_PUSHED carries only the latest block of each window of this many ms",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.signum_debounce_ms = asInt(v);
+         return {};
+       },
+       0, 60'000},
+      {"dialects", "ario_path", "HERALD_DIALECTS_ARIO_PATH", "--ario-path", K::text, "/ar",
+       "Path of the ar.io subscribe WebSocket (\"\" = not mounted; WS_ENABLED)",
+       [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.ario_path, v); }},
+      {"dialects", "ario_rate_per_second", "HERALD_DIALECTS_ARIO_RATE_PER_SECOND", "--ario-rate-per-second",
+       K::number, "10", "ar.io messages per second per connection (over it: ar_subscribe_denied rate_limited)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.ario_rate_per_second = asNumber(v);
+         return {};
+       },
+       0.001, 1e6},
+      {"dialects", "ario_rate_burst", "HERALD_DIALECTS_ARIO_RATE_BURST", "--ario-rate-burst", K::number, "20",
+       "ar.io messages allowed at once above the sustained rate",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.ario_rate_burst = asNumber(v);
+         return {};
+       },
+       1, 1e6},
+      {"dialects", "ario_max_subscriptions", "HERALD_DIALECTS_ARIO_MAX_SUBSCRIPTIONS", "--ario-max-subscriptions",
+       K::integer, "20", "ar.io subscriptions per connection (over it: ar_subscribe_denied limit_reached)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.ario_max_subscriptions = asSize(v);
+         return {};
+       },
+       1, 100'000},
+      {"dialects", "ario_allowed_origins", "HERALD_DIALECTS_ARIO_ALLOWED_ORIGINS", "--ario-allowed-origin", K::list,
+       "none (any origin; WS_CORS)", "Browser Origin allowed on the ar.io path (repeatable)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         auto origins = checkedOrigins(asList(v));
+         if (!origins) return origins.error();
+         d.config.dialects.ario_allowed_origins = std::move(*origins);
+         return {};
+       }},
+
+      {"dialects", "dcrdex_path", "HERALD_DIALECTS_DCRDEX_PATH", "--dcrdex-path", K::text, "/dex",
+       "Path of the dcrdex msgjson WebSocket (\"\" = not mounted)",
+       [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.dcrdex_path, v); }},
+      {"dialects", "dcrdex_accounts", "HERALD_DIALECTS_DCRDEX_ACCOUNTS", "--dcrdex-account", K::list, "none",
+       "ACCOUNTID:PUBKEY (hex) of a dcrdex account that may connect (repeatable)", setDcrdexAccounts},
+      {"dialects", "dcrdex_gateway_key", "HERALD_DIALECTS_DCRDEX_GATEWAY_KEY", "--dcrdex-gateway-key", K::text,
+       "none (a new key at each start; its public key is logged)",
+       "secp256k1 secret key (64 hex digits) that signs dcrdex connect responses",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.dcrdex.gateway_key = asText(v);
+         return {};
+       },
+       0, 0, /*secret=*/true},
+      // 1 s: less leaves no room for clock drift; 1 day: more and replay protection is a formality.
+      {"dialects", "dcrdex_timestamp_window_ms", "HERALD_DIALECTS_DCRDEX_TIMESTAMP_WINDOW_MS",
+       "--dcrdex-timestamp-window-ms", K::integer, "60000",
+       "A dcrdex connect timestamp further than this from the gateway's clock is refused",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.dcrdex.timestamp_window_ms = asInt(v);
+         return {};
+       },
+       1'000, 86'400'000},
+      {"dialects", "dcrdex_markets", "HERALD_DIALECTS_DCRDEX_MARKETS", "--dcrdex-market", K::list, "dcr_btc, xmr_btc",
+       "dcrdex market (<base>_<quote>) served by orderbook and price_feed (repeatable)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.dcrdex.markets = asList(v);
+         return {};
+       }},
+      {"dialects", "dcrdex_feeds_require_connect", "HERALD_DIALECTS_DCRDEX_FEEDS_REQUIRE_CONNECT",
+       "--dcrdex-feeds-require-connect", K::boolean, "false", "dcrdex market feeds only after a successful connect",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.dialects.dcrdex.feeds_require_connect = asBool(v);
+         return {};
+       }},
+
+      {"dialects", "lws_feed_path", "HERALD_DIALECTS_LWS_FEED_PATH", "--lws-feed-path", K::text, "/feed",
+       "Path of the monero-lws feed WebSocket (lws.feed.v0.json / lws.feed.v0.msgpack; \"\" = not mounted)",
+       [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.lws_feed_path, v); }},
+      {"dialects", "lws_feed_network", "HERALD_DIALECTS_LWS_FEED_NETWORK", "--lws-feed-network", K::text, "any",
+       "Monero network whose addresses may log in to the lws feed: any, mainnet, testnet or stagenet",
+       [](Draft& d, const Value& v) -> Result<void> {
+         if (auto ok = oneOf(asText(v), {"any", "mainnet", "testnet", "stagenet"}); !ok) return ok;
+         d.config.dialects.lws_feed.network = asText(v);
+         return {};
+       }},
+
+      {"auth", "accounts", "HERALD_AUTH_ACCOUNTS", "--account", K::list, "none (logins refused as unavailable)",
+       "ACCOUNT:SECRET a client may log in as (monero-lws address:view key; repeatable)", setAccounts, 0, 0,
+       /*secret=*/true},
 
       {"sources", "list", "HERALD_SOURCES", "--source", K::list, "none",
        "Node source KIND:key=value,... e.g. monerod:zmq=tcp://127.0.0.1:28083,rpc=http://127.0.0.1:28081 (repeatable; docs/sources/)",
@@ -724,8 +889,61 @@ Result<void> applyToml(Draft& draft, const std::string& file) {
   return {};
 }
 
+// The ar.io proposal's variables (seed 004), read below HERALD_* in precedence:
+//   WS_ENABLED=false unmounts the ar.io path; true mounts it (at /ar when ario_path was "").
+//   WS_PORT=N adds a TCP listener on port N (host of the first [server] listen, else 127.0.0.1).
+//   WS_CORS=ORIGIN[,ORIGIN...] sets ario_allowed_origins; "*" (the seed's default) allows any.
+Result<void> applyArioEnvironment(Draft& draft, const GetEnv& getenv) {
+  if (const char* text = getenv("WS_ENABLED")) {
+    const std::string value = lowercase(text);
+    if (value == "true" || value == "1" || value == "yes" || value == "on") {
+      if (draft.config.dialects.ario_path.empty()) draft.config.dialects.ario_path = "/ar";
+    } else if (value == "false" || value == "0" || value == "no" || value == "off") {
+      draft.config.dialects.ario_path.clear();
+    } else {
+      return Error::make(Errc::invalid_params, "WS_ENABLED: expected true or false, got '" + std::string(text) + "'",
+                         "dialects.ario_path");
+    }
+    draft.origin["dialects.ario_path"] = "WS_ENABLED";
+  }
+  if (const char* text = getenv("WS_PORT")) {
+    const std::string_view port(text);
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value > 65535) {
+      return Error::make(Errc::invalid_params, "WS_PORT: expected a port 0-65535, got '" + std::string(text) + "'",
+                         "server.listen");
+    }
+    draft.ws_port = static_cast<std::uint16_t>(value);
+  }
+  if (const char* text = getenv("WS_CORS")) {
+    std::vector<std::string> origins;
+    std::string_view rest(text);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string item(rest.substr(0, comma));
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      if (!item.empty() && item != "*") origins.push_back(item);
+      if (item == "*") {
+        origins.clear();
+        break;
+      }
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    auto checked = checkedOrigins(origins);
+    if (!checked) {
+      return Error::make(Errc::invalid_params, "WS_CORS: " + checked.error().message, "dialects.ario_allowed_origins");
+    }
+    draft.config.dialects.ario_allowed_origins = std::move(*checked);
+    draft.origin["dialects.ario_allowed_origins"] = "WS_CORS";
+  }
+  return {};
+}
+
 Result<void> applyEnvironment(Draft& draft, const GetEnv& getenv) {
   if (!getenv) return {};
+  if (auto ok = applyArioEnvironment(draft, getenv); !ok) return ok;
   for (const auto& spec : keys()) {
     const char* text = getenv(std::string(spec.env).c_str());
     if (text == nullptr) continue;
@@ -809,6 +1027,33 @@ Result<void> finish(Draft& draft) {
   if (listeners.empty()) {
     listeners.push_back(*parseHostPort(kDefaultListener, transport::ListenerConfig::Kind::tcp));
   }
+  if (draft.ws_port) {
+    transport::ListenerConfig extra;
+    extra.kind = transport::ListenerConfig::Kind::tcp;
+    extra.host = draft.tcp.empty() ? "127.0.0.1" : draft.tcp.front().host;
+    extra.port = *draft.ws_port;
+    listeners.push_back(std::move(extra));
+    draft.origin.try_emplace("server.listen", "WS_PORT");
+  }
+  {
+    const auto& d = config.dialects;
+    const std::pair<std::string_view, const std::string*> paths[] = {
+        {"dialects.herald_v1_path", &d.herald_v1_path},
+        {"dialects.signum_path", &d.signum_path},
+        {"dialects.ario_path", &d.ario_path},
+        {"dialects.dcrdex_path", &d.dcrdex_path},
+        {"dialects.lws_feed_path", &d.lws_feed_path}};
+    for (std::size_t i = 0; i < std::size(paths); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (!paths[i].second->empty() && *paths[i].second == *paths[j].second) {
+          return Error::make(Errc::invalid_params,
+                             originOf(draft, paths[i].first) + ": " + *paths[i].second + " is already the path of " +
+                                 std::string(paths[j].first),
+                             std::string(paths[i].first));
+        }
+      }
+    }
+  }
   std::set<std::string> seen;
   for (const auto& l : listeners) {
     const bool any_port = l.kind != transport::ListenerConfig::Kind::unix_socket && l.port == 0;
@@ -849,6 +1094,17 @@ std::string metaName(const KeySpec& spec) {
       {"publish.tokens", "TOKEN"},
       {"topics.extra", "TOPIC"},
       {"server.allowed_origins", "ORIGIN"},
+      {"dialects.herald_v1_path", "PATH"},
+      {"dialects.signum_path", "PATH"},
+      {"dialects.ario_path", "PATH"},
+      {"dialects.ario_allowed_origins", "ORIGIN"},
+      {"dialects.dcrdex_path", "PATH"},
+      {"dialects.dcrdex_accounts", "ACCOUNTID:PUBKEY"},
+      {"dialects.dcrdex_gateway_key", "HEX"},
+      {"dialects.dcrdex_markets", "MARKET"},
+      {"dialects.lws_feed_path", "PATH"},
+      {"dialects.lws_feed_network", "any|mainnet|testnet|stagenet"},
+      {"auth.accounts", "ACCOUNT:SECRET"},
   };
   if (const auto it = kNames.find(spec.path()); it != kNames.end()) return it->second;
   return spec.kind == Kind::number ? "X" : "N";

@@ -9,6 +9,7 @@
 // A misspelt TOML key is an error, never ignored: a typo in a limit must not quietly keep the default.
 #pragma once
 
+#include "app/dialect_config.h"
 #include "core/event_log.h"
 #include "core/hub.h"
 #include "core/result.h"
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +67,13 @@ struct Config {
 
   // Node sources, one "KIND:key=value,..." each (docs/sources/); built by sources::makeSources.
   std::vector<std::string> sources;
+
+  // WebSocket mounts and per-dialect settings ([dialects]; the ar.io variables WS_ENABLED, WS_PORT
+  // and WS_CORS are read too, below HERALD_* in precedence: docs/operations.md).
+  DialectConfig dialects;
+
+  // [auth] accounts: account -> secret for logins (monero-lws view keys). Never echoed.
+  std::map<std::string, std::string, std::less<>> accounts;
 
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::text;

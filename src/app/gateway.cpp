@@ -1,7 +1,8 @@
 #include "app/gateway.h"
 
 #include "app/hub_endpoint.h"
-#include "dialects/herald_v1.h"
+#include "app/mounts.h"
+#include "auth/configured_accounts.h"
 #include "schema/catalog.h"
 #include "sources/source.h"
 #include "store/memory_event_log.h"
@@ -16,6 +17,12 @@
 namespace herald::app {
 namespace {
 
+// How often each hub's tick() runs: debounce windows close at most this late (a twentieth of the
+// default SIP-50 window), and 20 scans a second of the open windows cost nothing measurable.
+constexpr std::chrono::milliseconds kTickPeriod{50};
+// Node-status events read per history page when seeding the node view at startup.
+constexpr std::size_t kStatusPage = 4096;
+
 std::int64_t wallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -28,6 +35,25 @@ transport::HttpResponse jsonError(unsigned status, std::string_view code, std::s
   return r;
 }
 
+// The latest node.status in the log, so CONNECTED-style greetings know the node before the first
+// new status arrives. An index range scan per page (events_topic_seq); nullptr when there is none
+// or the log cannot be read (the view then starts empty, which is not worth failing a start for).
+EventPtr latestNodeStatus(EventLog& log) {
+  const LogBounds bounds = log.bounds();
+  Cursor after{bounds.epoch, 0};
+  EventPtr latest;
+  for (;;) {
+    auto batch = log.readAfter(after, "node.status", kStatusPage);
+    if (!batch) {
+      spdlog::warn("node view: cannot read node.status history: {}", batch.error().message);
+      return latest;
+    }
+    if (!batch->events.empty()) latest = batch->events.back();
+    if (batch->at_head || batch->events.empty()) return latest;
+    after = batch->next;
+  }
+}
+
 }  // namespace
 
 struct Gateway::Impl final : transport::Application {
@@ -35,12 +61,13 @@ struct Gateway::Impl final : transport::Application {
   std::vector<std::unique_ptr<sources::Source>> sources;
   Metrics metrics;
   TopicSet topics;
-  dialects::HeraldV1 herald_v1;
+  DialectMounts mounts;
   // Declaration order is teardown order reversed: the server (and with it every connection) goes
-  // first, so nothing can call into a hub, history or the log after they are gone.
+  // first, so nothing can call into a hub, history, account checker or the log after they are gone.
   std::unique_ptr<EventLog> log;
   std::unique_ptr<bus::Pipeline> pipeline;
   std::vector<std::unique_ptr<History>> histories;
+  std::vector<std::unique_ptr<Accounts>> accounts;
   std::vector<std::unique_ptr<Hub>> hubs;
   std::unique_ptr<api::RestApi> rest;
   std::unique_ptr<transport::Server> server;
@@ -48,8 +75,7 @@ struct Gateway::Impl final : transport::Application {
   bool stopped = false;
 
   Impl(GatewayOptions o, std::vector<std::unique_ptr<sources::Source>> s)
-      : options(std::move(o)), sources(std::move(s)), topics(schema::topicSet(options.extra_topics)),
-        herald_v1(options.hub.filter) {}
+      : options(std::move(o)), sources(std::move(s)), topics(schema::topicSet(options.extra_topics)) {}
 
   // transport::Application
   void handleHttp(std::size_t worker, transport::HttpRequest request, transport::Respond respond) override {
@@ -58,22 +84,22 @@ struct Gateway::Impl final : transport::Application {
 
   transport::WsAccept upgrade(std::size_t worker, const transport::WsUpgrade& request) override {
     transport::WsAccept accept;
-    if (request.path != options.ws_path) {
-      accept.refusal = jsonError(404, "not_found", "no WebSocket endpoint at " + request.path + "; herald.v1 is at " +
-                                                       options.ws_path);
+    const Mount* mount = mounts.find(request.path);
+    if (mount == nullptr) {
+      std::string known;
+      for (const auto& path : mounts.paths()) known += (known.empty() ? "" : ", ") + path;
+      accept.refusal = jsonError(404, "not_found", "no WebSocket endpoint at " + request.path +
+                                                       (known.empty() ? "" : "; dialects are mounted at " + known));
       return accept;
     }
-    // A client that names subprotocols must name ours; one that names none gets herald.v1 JSON.
-    const auto& offered = request.subprotocols;
-    if (!offered.empty() &&
-        std::find(offered.begin(), offered.end(), dialects::HeraldV1::kSubprotocol) == offered.end()) {
-      accept.refusal = jsonError(400, "unsupported_subprotocol",
-                                 "Sec-WebSocket-Protocol must include " + std::string(dialects::HeraldV1::kSubprotocol));
+    Negotiated chosen = DialectMounts::negotiate(*mount, request.subprotocols, request.origin);
+    if (chosen.dialect == nullptr) {
+      accept.refusal = jsonError(chosen.status, chosen.code, chosen.message);
       return accept;
     }
     accept.accepted = true;
-    if (!offered.empty()) accept.subprotocol = dialects::HeraldV1::kSubprotocol;
-    accept.endpoint = std::make_unique<HubEndpoint>(*hubs[worker], herald_v1, wallClockMs);
+    accept.subprotocol = chosen.subprotocol;
+    accept.endpoint = std::make_unique<HubEndpoint>(*hubs[worker], *chosen.dialect, wallClockMs);
     return accept;
   }
 };
@@ -103,6 +129,10 @@ Result<std::vector<std::string>> Gateway::start() {
     g.log = std::make_unique<store::MemoryEventLog>();
   }
 
+  auto mounts = makeMounts(g.options.dialects, g.options.hub.filter);
+  if (!mounts) return mounts.error();
+  g.mounts = std::move(*mounts);
+
   g.server = std::make_unique<transport::Server>(g.options.server, g, g.metrics);
   transport::Server& server = *g.server;
   const std::size_t workers = server.workerCount();
@@ -111,19 +141,27 @@ Result<std::vector<std::string>> Gateway::start() {
       *g.log, g.options.pipeline, g.metrics,
       [&g, workers](bus::EventBatchPtr batch) {
         for (std::size_t i = 0; i < workers; ++i) {
-          g.server->post(i, [hub = g.hubs[i].get(), batch] { hub->publish(*batch); });
+          g.server->post(i, [hub = g.hubs[i].get(), batch] { hub->publish(*batch, wallClockMs()); });
         }
       },
       wallClockMs);
 
   std::random_device seed;
   const Cursor head = g.log->bounds().head();
+  const EventPtr status = latestNodeStatus(*g.log);
   std::vector<History*> history_ptrs;
   for (std::size_t i = 0; i < workers; ++i) {
-    g.histories.push_back(g.pipeline->historyFor([&server, i](std::function<void()> fn) { server.post(i, std::move(fn)); }));
+    auto post = [&server, i](std::function<void()> fn) { server.post(i, std::move(fn)); };
+    g.histories.push_back(g.pipeline->historyFor(post));
     history_ptrs.push_back(g.histories.back().get());
+    Accounts* accounts = nullptr;
+    if (!g.options.accounts.empty()) {
+      g.accounts.push_back(std::make_unique<auth::ConfiguredAccounts>(g.options.accounts, post));
+      accounts = g.accounts.back().get();
+    }
     g.hubs.push_back(std::make_unique<Hub>(g.options.hub, g.topics, *g.histories.back(), g.metrics, head,
-                                           (static_cast<std::uint64_t>(seed()) << 32) | seed()));
+                                           (static_cast<std::uint64_t>(seed()) << 32) | seed(), accounts));
+    g.hubs.back()->seedNodeStatus(status);
   }
 
   api::RestConfig rest;
@@ -142,8 +180,14 @@ Result<std::vector<std::string>> Gateway::start() {
     return Error::make(Errc::unavailable, e.what());
   }
   g.started = true;
+  for (std::size_t i = 0; i < workers; ++i) {
+    server.every(i, kTickPeriod, [hub = g.hubs[i].get()] { hub->tick(wallClockMs()); });
+  }
   for (auto& source : g.sources) source->start(*g.pipeline);
   spdlog::info("log epoch {:016x}, head seq {}, {} workers", head.epoch, head.seq, workers);
+  std::string mounted;
+  for (const auto& path : g.mounts.paths()) mounted += (mounted.empty() ? "" : ", ") + path;
+  spdlog::info("WebSocket dialects mounted at {}", mounted.empty() ? "no path" : mounted);
   return endpoints;
 }
 

@@ -1,16 +1,20 @@
-// Gateway: the running system, wired. Opens the log, builds one Hub per worker, the pipeline (log
-// writer, fan-out, history reader), the REST API, the WebSocket routes and the built-in sources, and
+// Gateway: the running system, wired. Opens the log, builds one Hub per worker (seeded with the
+// log's latest node.status, ticked every 50 ms), the pipeline (log writer, fan-out, history reader),
+// the REST API, the WebSocket mounts (app/mounts.h: path -> dialect) and the built-in sources, and
 // tears them down in the order that loses nothing: stop sources, close clients with 1001, flush the
 // log. The only place that names concrete implementations.
 #pragma once
 
 #include "api/rest_api.h"
+#include "app/dialect_config.h"
 #include "bus/pipeline.h"
 #include "core/hub.h"
 #include "schema/event_json.h"
 #include "transport/server.h"
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +39,10 @@ struct GatewayOptions {
   std::vector<std::string> publish_tokens;
   schema::PublishLimits publish;
   std::vector<std::string> extra_topics;
-  std::string ws_path = "/ws";
+  DialectConfig dialects;
+  // account -> secret for logins (monero-lws); empty: no account checker, logins are refused as
+  // unavailable.
+  std::map<std::string, std::string, std::less<>> accounts;
 };
 
 class Gateway {

@@ -7,6 +7,8 @@
 #include "transport/application.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 
 namespace herald::app {
 
@@ -17,8 +19,15 @@ class HubEndpoint final : public transport::WsEndpoint, public Outlet {
 
   // transport::WsEndpoint
   void onOpen(transport::WsConnection& connection) override {
-    connection_ = &connection;
+    // Hub::open already queues the dialect's opening frames (a greeting) and may close: the session
+    // id must be known before transport acts on either, so both wait until open() has returned.
     session_ = hub_.open(dialect_, *this, now_ms_());
+    connection_ = &connection;
+    if (pending_close_) {
+      connection.close(pending_close_->code, pending_close_->reason, pending_close_->after_flush);
+      return;
+    }
+    connection.wake();
   }
   void onMessage(std::string_view bytes, bool binary) override { hub_.onMessage(session_, bytes, binary, now_ms_()); }
   std::size_t takeFrames(std::vector<FramePtr>& out) override { return hub_.takeFrames(session_, out); }
@@ -33,15 +42,26 @@ class HubEndpoint final : public transport::WsEndpoint, public Outlet {
     if (connection_ != nullptr) connection_->wake();
   }
   void close(std::uint16_t code, std::string_view reason, bool after_flush) override {
-    if (connection_ != nullptr) connection_->close(code, reason, after_flush);
+    if (connection_ != nullptr) {
+      connection_->close(code, reason, after_flush);
+    } else if (!pending_close_) {
+      pending_close_ = PendingClose{code, std::string(reason), after_flush};  // during onOpen
+    }
   }
 
  private:
   Hub& hub_;
   const Dialect& dialect_;
   std::function<std::int64_t()> now_ms_;
+  struct PendingClose {
+    std::uint16_t code;
+    std::string reason;
+    bool after_flush;
+  };
+
   transport::WsConnection* connection_ = nullptr;
   SessionId session_ = 0;
+  std::optional<PendingClose> pending_close_;
 };
 
 }  // namespace herald::app

@@ -42,6 +42,8 @@ GatewayOptions gatewayOptions(const Config& config) {
   o.publish_tokens = config.publish_tokens;
   o.publish = config.publish;
   o.extra_topics = config.extra_topics;
+  o.dialects = config.dialects;
+  o.accounts = config.accounts;
   return o;
 }
 

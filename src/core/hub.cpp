@@ -1,6 +1,7 @@
 #include "core/hub.h"
 
 #include <algorithm>
+#include <deque>
 #include <type_traits>
 #include <variant>
 
@@ -10,6 +11,19 @@ namespace {
 // Rough per-event cost of holding a live event during replay, beyond its data: the pointer, the
 // topic and attributes. Only needs to be the right order of magnitude for the queue bound.
 constexpr std::size_t kHeldOverhead = 128;
+
+constexpr std::string_view kNodeStatusTopic = "node.status";
+
+// The close code a failed login ends with: the checker being unreachable is the gateway's problem
+// (1011, try again later); anything else is the client's (1008).
+std::uint16_t loginCloseCode(Errc code) {
+  return code == Errc::unavailable || code == Errc::internal ? close_code::internal : close_code::policy;
+}
+
+bool ownsAccount(const Event& event, const std::string& account) {
+  const auto* values = event.attribute("account");
+  return values != nullptr && std::find(values->begin(), values->end(), account) != values->end();
+}
 
 std::string uuidV4(std::mt19937_64& random) {
   std::uint64_t hi = random();
@@ -33,8 +47,9 @@ std::string uuidV4(std::mt19937_64& random) {
 }  // namespace
 
 Hub::Hub(HubLimits limits, const TopicSet& topics, History& history, Metrics& metrics, Cursor head,
-         std::uint64_t seed)
-    : limits_(limits), topics_(topics), history_(history), metrics_(metrics), head_(head), random_(seed) {}
+         std::uint64_t seed, Accounts* accounts)
+    : limits_(limits), topics_(topics), history_(history), metrics_(metrics), accounts_(accounts), head_(head),
+      random_(seed) {}
 
 Hub::~Hub() {
   for (auto& [id, session] : sessions_) {
@@ -44,15 +59,30 @@ Hub::~Hub() {
   }
 }
 
+void Hub::advanceClock(std::int64_t now_ms) noexcept {
+  // The wall clock may step back (NTP); the hub's clock does not, so windows and idleness only grow.
+  if (now_ms > now_ms_) now_ms_ = now_ms;
+}
+
 Session* Hub::find(SessionId id) {
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second.get();
 }
 
+void Hub::seedNodeStatus(EventPtr status) {
+  if (status && (!node_.status || node_.status->seq < status->seq)) node_.status = std::move(status);
+}
+
 SessionId Hub::open(const Dialect& dialect, Outlet& outlet, std::int64_t now_ms) {
+  advanceClock(now_ms);
   const SessionId id = next_id_++;
-  sessions_.emplace(id, std::make_unique<Session>(id, dialect, dialect.newState(), outlet, limits_.queue_bytes,
-                                                  limits_.inbound, now_ms));
+  auto owned = std::make_unique<Session>(id, dialect, dialect.newState(), outlet, limits_.queue_bytes, limits_.inbound,
+                                         now_ms_);
+  Session& session = *owned;
+  sessions_.emplace(id, std::move(owned));
+  Opening opening = dialect.open(node_, session.dialectState());
+  for (FramePtr& frame : opening.frames) enqueue(session, std::move(frame), true);
+  for (const Command& command : opening.commands) execute(id, command);
   return id;
 }
 
@@ -77,12 +107,20 @@ void Hub::closeAll(std::uint16_t code, std::string_view reason) {
   }
 }
 
+void Hub::closeAfterFlush(Session& session, std::uint16_t code, std::string_view reason) {
+  if (session.closing) return;
+  session.closing = true;
+  session.outlet().close(code, reason, true);
+}
+
 void Hub::onMessage(SessionId id, std::string_view bytes, bool binary, std::int64_t now_ms) {
+  advanceClock(now_ms);
   Session* session = find(id);
   if (session == nullptr || session->closing) return;
   Metrics::add(metrics_.messages_in);
 
-  Decoded decoded = session->dialect().decode(bytes, binary, session->dialectState());
+  Decoded decoded =
+      session->dialect().decode(bytes, binary, session->dialectState(), DecodeContext{now_ms, &node_});
 
   if (!session->bucket().tryTake(now_ms)) {
     Metrics::add(metrics_.rate_limit_hits);
@@ -112,10 +150,15 @@ void Hub::onMessage(SessionId id, std::string_view bytes, bool binary, std::int6
           execute(id, d);
         } else if constexpr (std::is_same_v<T, Rejection>) {
           reply(*session, ErrorReply{d.id, d.error});
-          if (d.fatal) {
-            session->closing = true;
-            session->outlet().close(d.close_code, d.error.message, true);
-          }
+          if (d.fatal) closeAfterFlush(*session, d.close_code, d.error.message);
+        } else if constexpr (std::is_same_v<T, Ignored>) {
+          Metrics::add(metrics_.messages_ignored);
+        } else {
+          static_assert(std::is_same_v<T, Answer>);
+          for (FramePtr& frame : d.frames) enqueue(*session, std::move(frame), true);
+          for (const Command& command : d.commands) execute(id, command);
+          // A command may have closed the session (a failed login); it is still in the map.
+          if (d.close_code) closeAfterFlush(*session, *d.close_code, d.close_reason);
         }
       },
       decoded);
@@ -131,6 +174,8 @@ void Hub::execute(SessionId id, const Command& command) {
           subscribe(*session, command.id, body);
         } else if constexpr (std::is_same_v<T, UnsubscribeCommand>) {
           unsubscribe(*session, command.id, body);
+        } else if constexpr (std::is_same_v<T, LoginCommand>) {
+          login(*session, command.id, body);
         } else {
           reply(*session, PongReply{command.id});
         }
@@ -154,10 +199,7 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
   }
   std::string sub_id;
   if (session.dialect().sharedSubscriptionIds()) {
-    std::string key = command.topic;
-    key.push_back('\n');
-    key += command.filter.canonical();
-    sub_id = sharedSubscriptionId(key);
+    sub_id = sharedSubscriptionId(groupKey(command.topic, command.filter, command.delivery));
     if (subs.contains(sub_id)) {
       reply(session, ErrorReply{request_id, Error::make(Errc::duplicate_subscription,
                                                         "already subscribed to this topic and filter as " + sub_id,
@@ -174,13 +216,16 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
   sub.id = sub_id;
   sub.session = &session;
   sub.serial = next_serial_++;
-  sub.group = &index_.join(command.topic, command.filter, &sub);
+  sub.implicit = command.implicit;
+  sub.group = &index_.join(command.topic, command.filter, &sub, command.delivery);
   subs.emplace(sub_id, std::move(owned));
   Metrics::add(metrics_.subscriptions, 1);
 
   if (!command.since || *command.since == head_) {
     sub.last_seq = head_.seq;
-    reply(session, SubscribedReply{request_id, sub.id, command.topic, head_});
+    if (!command.implicit) {
+      reply(session, SubscribedReply{request_id, sub.id, command.topic, head_, command.delivery});
+    }
     return;
   }
   // Resume: live events are held from now on while history is read up to them (docs/design/threading.md).
@@ -211,14 +256,131 @@ void Hub::removeSubscription(Session& session, Subscription& sub) {
   session.subscriptions().erase(sub.id);  // destroys `sub`
 }
 
+// --- login -------------------------------------------------------------------------------------
+
+void Hub::login(Session& session, const RequestId& request_id, const LoginCommand& command) {
+  if (session.login || session.logged_in) {
+    reply(session, ErrorReply{request_id, Error::make(Errc::invalid_request,
+                                                      session.logged_in ? "already logged in on this connection"
+                                                                        : "a login is already in progress")});
+    return;
+  }
+  if (accounts_ == nullptr) {
+    failLogin(session, request_id, Error::make(Errc::unavailable, "this gateway has no account checker configured"));
+    return;
+  }
+  if (!command.snapshot_topic.empty() && !topics_.contains(command.snapshot_topic)) {
+    failLogin(session, request_id,
+              Error::make(Errc::internal, "snapshot topic '" + command.snapshot_topic + "' is not served"));
+    return;
+  }
+  auto progress = std::make_unique<LoginProgress>();
+  progress->serial = next_serial_++;
+  progress->request_id = request_id;
+  progress->command = command;
+  progress->after = Cursor{head_.epoch, 0};
+  const std::uint64_t serial = progress->serial;
+  session.login = std::move(progress);
+  accounts_->verify(command.account, command.secret,
+                    [this, session_id = session.id(), serial](Result<void> verified) {
+                      onVerified(session_id, serial, std::move(verified));
+                    });
+}
+
+void Hub::onVerified(SessionId session_id, std::uint64_t serial, Result<void> verified) {
+  Session* session = find(session_id);
+  if (session == nullptr || session->closing || !session->login || session->login->serial != serial) return;
+  LoginProgress& progress = *session->login;
+  if (!verified) {
+    const RequestId request_id = progress.request_id;
+    session->login.reset();
+    failLogin(*session, request_id, verified.error());
+    return;
+  }
+  reply(*session, LoggedInReply{progress.request_id, progress.command.account});
+  if (progress.command.snapshot_topic.empty()) {
+    finishLogin(*session, head_);
+    return;
+  }
+  requestSnapshotPage(*session);
+}
+
+void Hub::requestSnapshotPage(Session& session) {
+  LoginProgress& progress = *session.login;
+  history_.readAfter(progress.after, progress.command.snapshot_topic, limits_.replay_page,
+                     [this, session_id = session.id(), serial = progress.serial](Result<ReadBatch> r) {
+                       onSnapshotPage(session_id, serial, std::move(r));
+                     });
+}
+
+void Hub::onSnapshotPage(SessionId session_id, std::uint64_t serial, Result<ReadBatch> result) {
+  Session* session = find(session_id);
+  if (session == nullptr || session->closing || !session->login || session->login->serial != serial) return;
+  LoginProgress& progress = *session->login;
+  if (!result) {
+    const RequestId request_id = progress.request_id;
+    session->login.reset();
+    Error error = result.error();
+    if (error.code != Errc::unavailable) error.code = Errc::unavailable;  // the history, not the client
+    failLogin(*session, request_id, std::move(error));
+    return;
+  }
+  ReadBatch& batch = *result;
+  // Gaps (expired history) are not reported: the snapshot is what the log still holds.
+  for (EventPtr& event : batch.events) {
+    if (!ownsAccount(*event, progress.command.account)) continue;
+    progress.history.push_back(std::move(event));
+    if (progress.history.size() > limits_.snapshot_events) progress.history.pop_front();
+  }
+  progress.after = batch.next;
+  if (batch.at_head || batch.events.empty()) {
+    finishLogin(*session, batch.next);
+  } else {
+    requestSnapshotPage(*session);
+  }
+}
+
+void Hub::finishLogin(Session& session, const Cursor& head) {
+  std::unique_ptr<LoginProgress> progress = std::move(session.login);
+  session.logged_in = true;
+  const Dialect& dialect = session.dialect();
+  if (!progress->command.snapshot_topic.empty()) {
+    const std::vector<EventPtr> history(progress->history.begin(), progress->history.end());
+    // Like replay, the snapshot is bounded by snapshot_events rather than the queue.
+    if (FramePtr frame = dialect.encodeSnapshot(progress->command, history, head, node_)) {
+      enqueue(session, std::move(frame), true);
+    }
+  }
+  // Live from the snapshot's position: whatever was published since is replayed, so nothing falls
+  // between the snapshot and the subscriptions.
+  for (SubscribeCommand command : dialect.afterLogin(progress->command)) {
+    if (session.closing) return;
+    command.since = head;
+    command.implicit = true;
+    subscribe(session, progress->request_id, command);
+  }
+}
+
+void Hub::failLogin(Session& session, const RequestId& request_id, Error error) {
+  const std::uint16_t code = loginCloseCode(error.code);
+  std::string reason = error.message;
+  reply(session, ErrorReply{request_id, std::move(error)});
+  // A close reason is at most 123 bytes (RFC 6455 5.5: control frame payload 125, 2 for the code).
+  if (reason.size() > 123) reason.resize(123);
+  closeAfterFlush(session, code, reason);
+}
+
+// --- output ------------------------------------------------------------------------------------
+
 void Hub::reply(Session& session, const Reply& r) {
   if (std::holds_alternative<ErrorReply>(r)) Metrics::add(metrics_.client_errors);
   // Replies are bounded by the inbound rate limit, not the queue: a client always learns its answer.
-  enqueue(session, session.dialect().encodeReply(r), true);
+  // A dialect with no form for a reply (a read-only one) returns nullptr: nothing is sent.
+  if (FramePtr frame = session.dialect().encodeReply(r, session.dialectState())) enqueue(session, std::move(frame), true);
 }
 
 bool Hub::enqueue(Session& session, FramePtr frame, bool force) {
-  if (session.closing) return false;
+  if (session.closing || !frame) return false;
   auto& queue = session.queue();
   const bool was_empty = queue.empty();
   const auto size = static_cast<std::int64_t>(frame->bytes.size());
@@ -226,6 +388,7 @@ bool Hub::enqueue(Session& session, FramePtr frame, bool force) {
     closeSlow(session);
     return false;
   }
+  session.last_enqueue_ms = now_ms_;
   Metrics::add(metrics_.queue_bytes, size);
   if (was_empty) session.outlet().wake();
   return true;
@@ -252,7 +415,6 @@ std::size_t Hub::takeFrames(SessionId id, std::vector<FramePtr>& out) {
 void Hub::onDrained(SessionId id) {
   Session* session = find(id);
   if (session == nullptr || session->closing) return;
-  // Collect first: requestPage does not touch the map, but keep iteration independent of callbacks.
   for (auto& [sub_id, sub] : session->subscriptions()) {
     if (sub->awaiting_drain && !sub->page_in_flight) {
       sub->awaiting_drain = false;
@@ -261,42 +423,146 @@ void Hub::onDrained(SessionId id) {
   }
 }
 
-void Hub::publish(std::span<const EventPtr> events) {
+// --- fan-out -----------------------------------------------------------------------------------
+
+void Hub::publish(std::span<const EventPtr> events, std::int64_t now_ms) {
+  advanceClock(now_ms);
   for (const EventPtr& event : events) {
     head_.seq = event->seq;
+    if (event->topic == kNodeStatusTopic) node_.status = event;
     matched_.clear();
     index_.match(*event, matched_);
-    const Cursor cursor{head_.epoch, event->seq};
     for (SubscriptionGroup* group : matched_) {
-      group_frames_.clear();
-      for (Subscription* sub : group->members) {
-        Session& session = *sub->session;
-        if (session.closing || event->seq <= sub->last_seq) continue;
-        if (sub->phase == Subscription::Phase::replaying) {
-          sub->held_bytes += event->data.size() + kHeldOverhead;
-          sub->held.push_back(event);
-          if (sub->held_bytes > limits_.queue_bytes) closeSlow(session);
-          continue;
+      const Delivery& delivery = group->delivery;
+      if (delivery.debounce_ms > 0) {
+        // Only the latest event of a window is delivered, when tick() closes it.
+        DebounceWindow& window = windows_[group->key];
+        if (!window.latest) window.closes_at_ms = now_ms_ + delivery.debounce_ms;
+        window.latest = event;
+      } else if (delivery.batch) {
+        if (group->batch_slot == SubscriptionGroup::kNoBatch) {
+          group->batch_slot = batches_.size();
+          batches_.emplace_back(group, std::vector<EventPtr>{});
         }
-        sub->last_seq = event->seq;
-        const Dialect& dialect = session.dialect();
-        FramePtr frame;
-        if (dialect.sharedSubscriptionIds()) {
-          for (auto& [d, f] : group_frames_) {
-            if (d == &dialect) { frame = f; break; }
-          }
-          if (!frame) {
-            frame = dialect.encodeEvent(*event, group->shared_id, cursor);
-            group_frames_.emplace_back(&dialect, frame);
-          }
-        } else {
-          frame = dialect.encodeEvent(*event, sub->id, cursor);
-        }
-        if (enqueue(session, std::move(frame))) Metrics::add(metrics_.events_out);
+        batches_[group->batch_slot].second.push_back(event);
+      } else {
+        deliverEvent(*group, event);
       }
     }
   }
+  for (auto& [group, batch] : batches_) {
+    group->batch_slot = SubscriptionGroup::kNoBatch;
+    deliverBatch(*group, batch);
+  }
+  batches_.clear();
 }
+
+void Hub::tick(std::int64_t now_ms) {
+  advanceClock(now_ms);
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    if (now_ms_ < it->second.closes_at_ms) {
+      ++it;
+      continue;
+    }
+    EventPtr event = std::move(it->second.latest);
+    SubscriptionGroup* group = index_.find(it->first);  // null when every member has left
+    it = windows_.erase(it);
+    if (group != nullptr) deliverEvent(*group, event);
+  }
+
+  if (now_ms_ < next_heartbeat_check_ms_) return;
+  next_heartbeat_check_ms_ = now_ms_ + kHeartbeatCheckMs;
+  for (auto& [id, session] : sessions_) {
+    if (session->closing) continue;
+    const Dialect& dialect = session->dialect();
+    const std::int64_t interval = dialect.heartbeatMs();
+    if (interval <= 0 || now_ms_ - session->last_enqueue_ms < interval) continue;
+    // A heartbeat is tiny and is what tells a client the connection lives: never refused by the bound.
+    enqueue(*session, dialect.heartbeat(), true);
+  }
+}
+
+void Hub::hold(Subscription& sub, const EventPtr& event) {
+  sub.held_bytes += event->data.size() + kHeldOverhead;
+  sub.held.push_back(event);
+  if (sub.held_bytes > limits_.queue_bytes) closeSlow(*sub.session);
+}
+
+void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
+  const Cursor cursor{head_.epoch, event->seq};
+  group_frames_.clear();
+  for (Subscription* sub : group.members) {
+    Session& session = *sub->session;
+    if (session.closing || event->seq <= sub->last_seq) continue;
+    if (sub->phase == Subscription::Phase::replaying) {
+      hold(*sub, event);
+      continue;
+    }
+    sub->last_seq = event->seq;
+    const Dialect& dialect = session.dialect();
+    FramePtr frame;
+    if (dialect.sharedSubscriptionIds()) {
+      for (auto& [d, f] : group_frames_) {
+        if (d == &dialect) {
+          frame = f;
+          break;
+        }
+      }
+      if (!frame) {
+        frame = dialect.encodeEvent(*event, group.shared_id, cursor, group.delivery, node_);
+        group_frames_.emplace_back(&dialect, frame);
+      }
+    } else {
+      frame = dialect.encodeEvent(*event, sub->id, cursor, group.delivery, node_);
+    }
+    if (enqueue(session, std::move(frame))) Metrics::add(metrics_.events_out);
+  }
+}
+
+// One frame for a batch subscription: `events` ascending, all matching.
+FramePtr Hub::encodeFor(const Subscription& sub, std::span<const EventPtr> events) {
+  const Dialect& dialect = sub.session->dialect();
+  const SubscriptionGroup& group = *sub.group;
+  const std::string& id = dialect.sharedSubscriptionIds() ? group.shared_id : sub.id;
+  return dialect.encodeBatch(events, id, Cursor{head_.epoch, events.back()->seq}, group.delivery, node_);
+}
+
+void Hub::deliverBatch(SubscriptionGroup& group, std::span<const EventPtr> events) {
+  if (events.empty()) return;
+  group_frames_.clear();
+  for (Subscription* sub : group.members) {
+    Session& session = *sub->session;
+    if (session.closing) continue;
+    // A member that already has some of these (a resume whose history read ran ahead) gets the rest.
+    auto first = std::upper_bound(events.begin(), events.end(), sub->last_seq,
+                                  [](std::uint64_t seq, const EventPtr& e) { return seq < e->seq; });
+    if (first == events.end()) continue;
+    const std::span<const EventPtr> fresh(first, events.end());
+    if (sub->phase == Subscription::Phase::replaying) {
+      for (const EventPtr& event : fresh) hold(*sub, event);
+      continue;
+    }
+    sub->last_seq = fresh.back()->seq;
+    const Dialect& dialect = session.dialect();
+    FramePtr frame;
+    const bool shareable = dialect.sharedSubscriptionIds() && fresh.size() == events.size();
+    if (shareable) {
+      for (auto& [d, f] : group_frames_) {
+        if (d == &dialect) {
+          frame = f;
+          break;
+        }
+      }
+    }
+    if (!frame) {
+      frame = encodeFor(*sub, fresh);
+      if (shareable) group_frames_.emplace_back(&dialect, frame);
+    }
+    if (enqueue(session, std::move(frame))) Metrics::add(metrics_.events_out);
+  }
+}
+
+// --- resume ------------------------------------------------------------------------------------
 
 void Hub::requestPage(Subscription& sub) {
   sub.page_in_flight = true;
@@ -314,6 +580,7 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
   Subscription& sub = *it->second;
   sub.page_in_flight = false;
   const Dialect& dialect = session->dialect();
+  const SubscriptionGroup& group = *sub.group;
 
   if (!result) {
     if (sub.pending_reply) {
@@ -325,26 +592,36 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
     } else {
       // History failed mid-resume: the client cannot be given a gapless stream, so say why and close.
       reply(*session, ErrorReply{{}, result.error()});
-      session->closing = true;
-      session->outlet().close(close_code::internal, "history unavailable", true);
+      closeAfterFlush(*session, close_code::internal, "history unavailable");
     }
     return;
   }
 
   ReadBatch& batch = *result;
   if (sub.pending_reply) {
-    reply(*session, SubscribedReply{*sub.pending_reply, sub.id, sub.group->topic, sub.replay_from});
+    if (!sub.implicit) {
+      reply(*session, SubscribedReply{*sub.pending_reply, sub.id, group.topic, sub.replay_from, group.delivery});
+    }
     sub.pending_reply.reset();
   }
-  for (const Gap& gap : batch.gaps) enqueue(*session, dialect.encodeGap(sub.id, gap), true);
+  const std::string& id = sub.id;
+  for (const Gap& gap : batch.gaps) enqueue(*session, dialect.encodeGap(id, gap), true);
+  // Replay is paced by draining (below), so it never counts against the slow-consumer bound. A
+  // batch subscription gets each page as one batch; replay is never debounced.
+  std::vector<EventPtr> fresh;
   for (const EventPtr& event : batch.events) {
     if (event->seq <= sub.last_seq) continue;
     sub.last_seq = event->seq;
-    if (!sub.group->filter.matches(*event)) continue;
-    // Replay is paced by draining (below), so it never counts against the slow-consumer bound.
-    enqueue(*session, dialect.encodeEvent(*event, sub.id, Cursor{head_.epoch, event->seq}), true);
+    if (!group.filter.matches(*event)) continue;
     Metrics::add(metrics_.replayed_events);
+    if (group.delivery.batch) {
+      fresh.push_back(event);
+    } else {
+      enqueue(*session, dialect.encodeEvent(*event, id, Cursor{head_.epoch, event->seq}, group.delivery, node_),
+              true);
+    }
   }
+  if (!fresh.empty()) enqueue(*session, encodeFor(sub, fresh), true);
   sub.replay_from = batch.next;
 
   if (batch.at_head || batch.events.empty()) {
@@ -362,11 +639,24 @@ void Hub::finishReplay(Subscription& sub) {
   std::vector<EventPtr> held = std::move(sub.held);
   sub.held.clear();
   sub.held_bytes = 0;
+  std::vector<EventPtr> fresh;
   for (const EventPtr& event : held) {
     if (event->seq <= sub.last_seq) continue;  // already replayed from the log
     sub.last_seq = event->seq;
-    if (!enqueue(session, session.dialect().encodeEvent(*event, sub.id, Cursor{head_.epoch, event->seq}))) return;
-    Metrics::add(metrics_.events_out);
+    fresh.push_back(event);
+  }
+  if (fresh.empty()) return;
+  const SubscriptionGroup& group = *sub.group;
+  if (group.delivery.batch) {
+    if (enqueue(session, encodeFor(sub, fresh))) Metrics::add(metrics_.events_out);
+    return;
+  }
+  for (const EventPtr& event : fresh) {
+    if (session.closing) return;
+    if (enqueue(session, session.dialect().encodeEvent(*event, sub.id, Cursor{head_.epoch, event->seq},
+                                                       group.delivery, node_))) {
+      Metrics::add(metrics_.events_out);
+    }
   }
 }
 

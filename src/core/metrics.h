@@ -43,6 +43,7 @@ struct Metrics {
   A<std::uint64_t> frames_out{0};             // frames written to sockets
   A<std::uint64_t> bytes_out{0};              // bytes of frames written to sockets
   A<std::uint64_t> messages_in{0};            // client messages received
+  A<std::uint64_t> messages_ignored{0};       // client messages a dialect accepted and ignored (read-only)
   A<std::uint64_t> slow_consumer_closes{0};
   A<std::uint64_t> rate_limit_hits{0};
   A<std::uint64_t> rate_limit_closes{0};

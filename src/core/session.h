@@ -1,5 +1,6 @@
 // Session: one client connection as the hub sees it: its dialect, its subscriptions, its bounded
-// outbound queue and its inbound rate limit. The Outlet is the transport's side of the connection.
+// outbound queue, its inbound rate limit, when it was last sent anything (heartbeats) and a login
+// in progress. The Outlet is the transport's side of the connection.
 // Owned by the Hub of the worker the connection lives on; touched only on that worker's thread.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include "core/subscription_index.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +60,16 @@ struct Subscription {
   std::size_t held_bytes = 0;
   bool page_in_flight = false;
   bool awaiting_drain = false;       // next page waits until the queue is written out
+  bool implicit = false;             // made on the client's behalf: no SubscribedReply
+};
+
+// A login between the Accounts check and the snapshot's last history page.
+struct LoginProgress {
+  std::uint64_t serial = 0;      // unique per hub: tells a late callback from a newer login
+  RequestId request_id;
+  LoginCommand command;
+  std::deque<EventPtr> history;  // the account's events so far, the newest `snapshot_events` kept
+  Cursor after;                  // next history page starts after this
 };
 
 class Session {
@@ -65,7 +77,9 @@ class Session {
   Session(SessionId id, const Dialect& dialect, std::unique_ptr<DialectState> state, Outlet& outlet,
           std::size_t queue_bytes, RateLimit rate, std::int64_t now_ms)
       : id_(id), dialect_(dialect), state_(std::move(state)), outlet_(outlet), queue_(queue_bytes),
-        bucket_(rate, now_ms) {}
+        bucket_(rate, now_ms) {
+    last_enqueue_ms = now_ms;
+  }
 
   SessionId id() const noexcept { return id_; }
   const Dialect& dialect() const noexcept { return dialect_; }
@@ -78,6 +92,9 @@ class Session {
 
   bool closing = false;         // a close was requested: enqueue nothing more
   std::uint32_t rejected_in_row = 0;  // consecutive rate-limited messages
+  std::int64_t last_enqueue_ms = 0;   // hub clock when a frame was last queued (heartbeat idleness)
+  std::unique_ptr<LoginProgress> login;  // set while a login is being checked or its history read
+  bool logged_in = false;
 
  private:
   SessionId id_;

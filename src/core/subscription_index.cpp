@@ -16,19 +16,30 @@ std::string sharedSubscriptionId(std::string_view group_key) {
   return id;
 }
 
+std::string groupKey(std::string_view topic, const Filter& filter, const Delivery& delivery) {
+  std::string key(topic);
+  key.push_back('\n');
+  key += filter.canonical();
+  if (delivery != Delivery{}) {
+    key += "\ndebounce=" + std::to_string(delivery.debounce_ms) + ";batch=" + (delivery.batch ? "1" : "0") +
+           ";tag=" + delivery.tag;
+  }
+  return key;
+}
+
 SubscriptionIndex::SubscriptionIndex() = default;
 SubscriptionIndex::~SubscriptionIndex() = default;
 
-SubscriptionGroup& SubscriptionIndex::join(const std::string& topic, const Filter& filter, Subscription* sub) {
-  std::string key = topic;
-  key.push_back('\n');
-  key += filter.canonical();
+SubscriptionGroup& SubscriptionIndex::join(const std::string& topic, const Filter& filter, Subscription* sub,
+                                           const Delivery& delivery) {
+  std::string key = groupKey(topic, filter, delivery);
   auto it = groups_.find(key);
   if (it == groups_.end()) {
     auto group = std::make_unique<SubscriptionGroup>();
     group->key = key;
     group->topic = topic;
     group->filter = filter;
+    group->delivery = delivery;
     group->shared_id = sharedSubscriptionId(key);
     auto& entry = topics_[topic];
     if (filter.matchesAll()) {
@@ -82,6 +93,11 @@ void SubscriptionIndex::leave(SubscriptionGroup& group, Subscription* sub) {
     if (--entry.group_count == 0) topics_.erase(topic_it);
   }
   groups_.erase(group.key);  // destroys `group`: last use
+}
+
+SubscriptionGroup* SubscriptionIndex::find(std::string_view key) {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? nullptr : it->second.get();
 }
 
 void SubscriptionIndex::match(const Event& event, std::vector<SubscriptionGroup*>& out) {

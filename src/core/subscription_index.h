@@ -1,12 +1,13 @@
 // SubscriptionIndex: finds the subscription groups an event matches by hash lookups, never by
-// scanning a topic's subscriptions. A group is every subscription with the same topic and canonical
-// filter (they get the same frames). Unfiltered groups hang off the topic; a filtered group is
+// scanning a topic's subscriptions. A group is every subscription with the same topic, canonical
+// filter and delivery (they get the same frames). Unfiltered groups hang off the topic; a filtered group is
 // indexed under each value of its first clause (the "anchor"), and only the groups reached through
 // the event's own attribute values are verified against their remaining clauses.
 //
 // Single-threaded: each worker owns one index for its own sessions.
 #pragma once
 
+#include "core/command.h"
 #include "core/event.h"
 #include "core/filter.h"
 
@@ -23,13 +24,21 @@ namespace herald {
 struct Subscription;
 
 struct SubscriptionGroup {
-  std::string key;    // topic '\n' canonical filter: the group's identity
+  std::string key;    // groupKey(topic, filter, delivery): the group's identity
   std::string topic;
   Filter filter;
-  std::string shared_id;  // subscription id for dialects whose ids derive from topic+filter
+  Delivery delivery;
+  std::string shared_id;  // subscription id for dialects whose ids derive from topic+filter+delivery
   std::vector<Subscription*> members;
   std::uint64_t mark = 0;  // match() generation, so a group reached twice is reported once
+  // Scratch for the hub's publish(): index of this group's pending batch, or kNoBatch.
+  static constexpr std::size_t kNoBatch = static_cast<std::size_t>(-1);
+  std::size_t batch_slot = kNoBatch;
 };
+
+// A group's identity: topic '\n' canonical filter, then '\n' and the delivery's text when the delivery
+// is not the default one (so plain subscriptions keep the ids they always had).
+std::string groupKey(std::string_view topic, const Filter& filter, const Delivery& delivery = {});
 
 // Stable, short id derived from a group key: "s" + 16 hex digits (FNV-1a 64).
 std::string sharedSubscriptionId(std::string_view group_key);
@@ -41,15 +50,19 @@ class SubscriptionIndex {
   SubscriptionIndex(const SubscriptionIndex&) = delete;
   SubscriptionIndex& operator=(const SubscriptionIndex&) = delete;
 
-  // Adds `sub` to the group for (topic, filter), creating the group when new. The returned group
-  // lives until its last member leaves.
-  SubscriptionGroup& join(const std::string& topic, const Filter& filter, Subscription* sub);
+  // Adds `sub` to the group for (topic, filter, delivery), creating the group when new. The returned
+  // group lives until its last member leaves.
+  SubscriptionGroup& join(const std::string& topic, const Filter& filter, Subscription* sub,
+                          const Delivery& delivery = {});
 
   // Removes `sub` from `group`; deletes the group when it becomes empty.
   void leave(SubscriptionGroup& group, Subscription* sub);
 
   // Appends every group whose topic and filter match `event` to `out`, each once.
   void match(const Event& event, std::vector<SubscriptionGroup*>& out);
+
+  // The group with this key, or nullptr when it has no members any more.
+  SubscriptionGroup* find(std::string_view key);
 
   std::size_t groupCount() const noexcept { return groups_.size(); }
 

@@ -311,7 +311,8 @@ int HeraldV1::errorCode(Errc code) noexcept {
   return -32603;
 }
 
-Decoded HeraldV1::decode(std::string_view bytes, bool binary, DialectState& /*state*/) const {
+Decoded HeraldV1::decode(std::string_view bytes, bool binary, DialectState& /*state*/,
+                         const DecodeContext& /*context*/) const {
   if (binary) return reject({}, Errc::invalid_request, "binary frames are not part of herald.v1");
 
   // The request only lives for this call: parse into a stack-backed arena (a typical request fits
@@ -360,7 +361,7 @@ Decoded HeraldV1::decode(std::string_view bytes, bool binary, DialectState& /*st
   return reject(std::move(id), Errc::unknown_method, "method not found: " + shown, "method");
 }
 
-FramePtr HeraldV1::encodeReply(const Reply& reply) const {
+FramePtr HeraldV1::encodeReply(const Reply& reply, DialectState& /*state*/) const {
   struct Visitor {
     std::string operator()(const SubscribedReply& r) const {
       std::string out = replyHead(r.id, 96 + r.subscription.size());
@@ -382,12 +383,20 @@ FramePtr HeraldV1::encodeReply(const Reply& reply) const {
       return out;
     }
     std::string operator()(const ErrorReply& r) const { return encodeError(r); }
+    // herald.v1 has no login method, so this reply is never asked for; it reads like the others.
+    std::string operator()(const LoggedInReply& r) const {
+      std::string out = replyHead(r.id, 32 + r.account.size());
+      out += ",\"result\":{\"account\":";
+      appendString(out, r.account);
+      out += "}}";
+      return out;
+    }
   };
   return makeFrame(std::visit(Visitor{}, reply));
 }
 
-FramePtr HeraldV1::encodeEvent(const Event& event, std::string_view subscription,
-                               const Cursor& cursor) const {
+FramePtr HeraldV1::encodeEvent(const Event& event, std::string_view subscription, const Cursor& cursor,
+                               const Delivery& /*delivery*/, const NodeView& /*node*/) const {
   // Fixed text is ~110 bytes, two numbers up to 20 digits each, the cursor 38.
   std::string out;
   out.reserve(200 + subscription.size() + event.topic.size() + event.data.size());

@@ -29,11 +29,12 @@ class HeraldV1 final : public herald::Dialect {
 
   // Text frames holding one JSON-RPC request object. Never throws. Malformed input becomes a
   // Rejection (never fatal: the connection stays usable) whose error names the offending field.
-  Decoded decode(std::string_view bytes, bool binary, DialectState& state) const override;
+  Decoded decode(std::string_view bytes, bool binary, DialectState& state,
+                 const DecodeContext& context) const override;
 
-  FramePtr encodeReply(const Reply& reply) const override;
-  FramePtr encodeEvent(const Event& event, std::string_view subscription,
-                       const Cursor& cursor) const override;
+  FramePtr encodeReply(const Reply& reply, DialectState& state) const override;
+  FramePtr encodeEvent(const Event& event, std::string_view subscription, const Cursor& cursor,
+                       const Delivery& delivery, const NodeView& node) const override;
   FramePtr encodeGap(std::string_view subscription, const Gap& gap) const override;
 
   // The JSON-RPC error code a client sees for `code` (the table in docs/protocol/herald-v1.md).

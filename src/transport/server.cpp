@@ -94,6 +94,30 @@ std::unique_ptr<asio::ssl::context> makeTlsContext(const ListenerConfig& config)
   return tls;
 }
 
+// A periodic task of one worker (Server::every).
+struct Ticker {
+  Ticker(asio::io_context& ioc, std::chrono::milliseconds period_in, std::function<void()> fn_in)
+      : timer(ioc), period(period_in), fn(std::move(fn_in)) {}
+
+  void arm() {
+    const auto now = std::chrono::steady_clock::now();
+    // After a stall, the next run is one period from now, not a burst of the runs that were missed.
+    auto next = timer.expiry() + period;
+    if (next <= now) next = now + period;
+    timer.expires_at(next);
+    timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopped) return;
+      fn();
+      arm();
+    });
+  }
+
+  asio::steady_timer timer;
+  std::chrono::milliseconds period;
+  std::function<void()> fn;
+  bool stopped = false;  // touched on the owning worker's thread only
+};
+
 struct Listener {
   ListenerConfig config;
   detail::Worker* owner = nullptr;  // the worker whose thread runs this accept loop
@@ -119,6 +143,7 @@ struct Server::Impl {
     std::size_t count = config.workers != 0 ? config.workers : std::thread::hardware_concurrency();
     if (count == 0) count = 1;  // hardware_concurrency() may not know
     for (std::size_t i = 0; i < count; ++i) workers.push_back(std::make_unique<detail::Worker>(i, state));
+    worker_tickers.resize(count);
   }
 
   void bindListener(std::size_t index) {
@@ -234,6 +259,10 @@ struct Server::Impl {
       if (listener->owner == &worker) listener->close();
     }
     worker.stopping = true;
+    for (auto& ticker : worker_tickers[worker.index]) {
+      ticker->stopped = true;
+      ticker->timer.cancel();
+    }
     state.app.beforeClose(worker.index);
     const auto connections = worker.connections;  // goAway may end connections as we go
     for (const auto& weak : connections) {
@@ -259,6 +288,9 @@ struct Server::Impl {
   std::vector<std::optional<asio::executor_work_guard<asio::io_context::executor_type>>> guards;
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<Listener>> listeners;
+  // Per worker; like listeners, destroyed before the workers whose io_contexts their timers use.
+  // The outer vector is sized once (constructor); each inner one grows under `lifecycle`.
+  std::vector<std::vector<std::unique_ptr<Ticker>>> worker_tickers;
   std::vector<std::string> bound;
   std::atomic<std::size_t> next_worker{0};
 
@@ -313,6 +345,22 @@ std::vector<std::string> Server::start() {
 void Server::post(std::size_t index, std::function<void()> fn) {
   assert(index < impl_->workers.size() && "Server::post: no such worker");
   asio::post(impl_->workers[index % impl_->workers.size()]->ioc, std::move(fn));
+}
+
+void Server::every(std::size_t worker, std::chrono::milliseconds period, std::function<void()> fn) {
+  Impl& impl = *impl_;
+  assert(worker < impl.workers.size() && "Server::every: no such worker");
+  std::lock_guard lock(impl.lifecycle);
+  if (impl.stopped) return;
+  detail::Worker& owner = *impl.workers[worker % impl.workers.size()];
+  auto ticker = std::make_unique<Ticker>(owner.ioc, period, std::move(fn));
+  Ticker* raw = ticker.get();
+  impl.worker_tickers[owner.index].push_back(std::move(ticker));
+  asio::post(owner.ioc, [raw, &owner] {
+    if (owner.stopping || raw->stopped) return;
+    raw->timer.expires_at(std::chrono::steady_clock::now());
+    raw->arm();
+  });
 }
 
 void Server::stop(std::chrono::milliseconds grace) {

@@ -56,6 +56,10 @@ class Server {
   // Runs `fn` on worker `index`'s thread (FIFO per worker).
   void post(std::size_t index, std::function<void()> fn);
 
+  // Runs `fn` on worker `worker`'s thread every `period` (a steady clock; a late run is not made up
+  // twice), from start() until stop() begins. May be called before or after start(), from any thread.
+  void every(std::size_t worker, std::chrono::milliseconds period, std::function<void()> fn);
+
   // Stops accepting, closes every WebSocket with 1001 "going away" (`beforeClose` runs first on each
   // worker, so the application can say goodbye), waits up to `grace`, then stops the workers.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds{2000});

@@ -773,3 +773,111 @@ class GatewayTestCase(unittest.IsolatedAsyncioTestCase):
                 sys.stderr.write(f"--- gateway log ({gw.workdir}) ---\n{gw.log_text()}\n")
         self._gateways = []
         return out
+
+
+# --- clients of the other JSON dialects ------------------------------------------------------------
+
+class JsonClient:
+    """A client of a JSON dialect without JSON-RPC ids (SIP-50, ar.io): every frame is parsed and
+    queued in arrival order; take() removes the first that satisfies a predicate, within a deadline.
+    Each frame is kept with its arrival time (time.monotonic()) for checks on pacing."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.inbox = []       # (arrival time, parsed frame), not yet taken
+        self.frames = []      # every parsed frame, for diagnostics
+        self._changed = asyncio.Event()
+        self.close_code = None
+        self.close_reason = None
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(cls, url, timeout=WAIT, **kw):
+        kw.setdefault("max_size", 64 << 20)
+        kw.setdefault("ping_interval", None)
+        ws = await asyncio.wait_for(websockets.connect(url, open_timeout=timeout, **kw), timeout + 1)
+        return cls(ws)
+
+    async def _read(self):
+        try:
+            async for message in self.ws:
+                try:
+                    frame = json.loads(message)
+                except ValueError:
+                    frame = {"unparsable": message}
+                self.frames.append(frame)
+                self.inbox.append((time.monotonic(), frame))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self.ws.close_code
+            self.close_reason = self.ws.close_reason
+            self._changed.set()
+
+    @property
+    def closed(self):
+        return self._reader.done()
+
+    async def send(self, message):
+        await self.ws.send(message if isinstance(message, (str, bytes)) else json.dumps(message))
+
+    async def take_timed(self, predicate=lambda f: True, timeout=WAIT, what="frame"):
+        """(arrival time, frame) of the first queued frame satisfying predicate."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, (at, frame) in enumerate(self.inbox):
+                if predicate(frame):
+                    return self.inbox.pop(i)
+            if self.closed:
+                raise Closed(self.close_code, self.close_reason)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {what} within {timeout} s; inbox: {[f for _, f in self.inbox][:5]}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def take(self, predicate=lambda f: True, timeout=WAIT, what="frame"):
+        return (await self.take_timed(predicate, timeout, what))[1]
+
+    async def wait_closed(self, timeout=WAIT):
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"connection still open after {timeout} s") from None
+        return self.close_code, self.close_reason
+
+    async def close(self):
+        try:
+            await asyncio.wait_for(self.ws.close(), 5)
+        except (asyncio.TimeoutError, websockets.WebSocketException, OSError):
+            pass
+        self._reader.cancel()
+        try:
+            await self._reader
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
+def ws_url(gateway, path):
+    """ws:// URL of `path` on the gateway's first TCP listener."""
+    return f"ws://127.0.0.1:{gateway.port}{path}"
+
+
+def chain_tx(txid, owner="owner-1", target="", tags=(), fee=1000, height=1):
+    return {"topic": "chain.tx", "data": {"txid": txid, "height": height, "owner": owner, "target": target,
+                                          "fee": fee, "tags": [{"name": n, "value": v} for n, v in tags]}}
+
+
+def mempool_tx(txid, fee=1000, size=250):
+    return {"topic": "mempool.tx", "data": {"txid": txid, "fee": fee, "size": size}}
+
+
+def node_status(version="v3.8.0-dev", network="Signum-TESTNET", local_height=315680, global_height=632462,
+                connected=True, syncing=True, peers=8):
+    return {"topic": "node.status", "data": {"version": version, "network": network, "local_height": local_height,
+                                             "global_height": global_height, "connected": connected,
+                                             "syncing": syncing, "peers": peers}}

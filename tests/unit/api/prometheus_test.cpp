@@ -38,6 +38,7 @@ TEST(PrometheusTest, EveryFieldWithItsTypeAndHelp) {
       {&m.frames_out, "herald_frames_out_total"},
       {&m.bytes_out, "herald_bytes_out_total"},
       {&m.messages_in, "herald_messages_in_total"},
+      {&m.messages_ignored, "herald_messages_ignored_total"},
       {&m.slow_consumer_closes, "herald_slow_consumer_closes_total"},
       {&m.rate_limit_hits, "herald_rate_limit_hits_total"},
       {&m.rate_limit_closes, "herald_rate_limit_closes_total"},

@@ -507,5 +507,59 @@ TEST(ConfigTest, UnknownHeraldVariablesAreReported) {
   EXPECT_EQ(unknownEnvironment(envp), (std::vector<std::string>{"HERALD_WORKER"}));
 }
 
+TEST(ConfigTest, DialectsAreMountedAtTheirDefaultPaths) {
+  const Config c = ok(load({}));
+  EXPECT_EQ(c.dialects.herald_v1_path, "/ws");
+  EXPECT_EQ(c.dialects.signum_path, "/events");
+  EXPECT_EQ(c.dialects.signum_heartbeat_seconds, 30);
+  EXPECT_EQ(c.dialects.signum_debounce_ms, 1000);
+  EXPECT_EQ(c.dialects.ario_path, "/ar");
+  EXPECT_EQ(c.dialects.ario_max_subscriptions, 20U);
+  EXPECT_TRUE(c.dialects.ario_allowed_origins.empty());
+  EXPECT_TRUE(c.accounts.empty());
+}
+
+TEST(ConfigTest, DialectPathsCanMoveOrUnmountButNotCollide) {
+  TempDir dir;
+  const auto file = dir.write("d.toml", "[dialects]\nsignum_path = \"\"\nario_path = \"/arweave\"\n");
+  const Config c = ok(load({"--config", file}));
+  EXPECT_EQ(c.dialects.signum_path, "");
+  EXPECT_EQ(c.dialects.ario_path, "/arweave");
+  EXPECT_EQ(errorOf(load({"--ario-path", "/ws"})), "--ario-path: /ws is already the path of dialects.herald_v1_path");
+  EXPECT_EQ(fieldOf(load({"--signum-path", "events"})), "dialects.signum_path");
+}
+
+TEST(ConfigTest, ArioEnvironmentVariablesMapOntoTheArioMount) {
+  Config c = ok(load({}, {{"WS_ENABLED", "false"}}));
+  EXPECT_EQ(c.dialects.ario_path, "");
+  c = ok(load({"--ario-path", ""}, {{"WS_ENABLED", "true"}}));
+  EXPECT_EQ(c.dialects.ario_path, "");  // a flag outranks WS_ENABLED
+  c = ok(load({}, {{"WS_ENABLED", "true"}, {"HERALD_DIALECTS_ARIO_PATH", "/x"}}));
+  EXPECT_EQ(c.dialects.ario_path, "/x");
+  EXPECT_EQ(fieldOf(load({}, {{"WS_ENABLED", "maybe"}})), "dialects.ario_path");
+
+  c = ok(load({"--listen", "0.0.0.0:9000"}, {{"WS_PORT", "3333"}}));
+  ASSERT_EQ(c.server.listeners.size(), 2U);
+  EXPECT_EQ(c.server.listeners[1].host, "0.0.0.0");
+  EXPECT_EQ(c.server.listeners[1].port, 3333);
+  EXPECT_EQ(fieldOf(load({}, {{"WS_PORT", "70000"}})), "server.listen");
+
+  c = ok(load({}, {{"WS_CORS", "*"}}));
+  EXPECT_TRUE(c.dialects.ario_allowed_origins.empty());
+  c = ok(load({}, {{"WS_CORS", "https://a.example, https://b.example"}}));
+  EXPECT_EQ(c.dialects.ario_allowed_origins,
+            (std::vector<std::string>{"https://a.example", "https://b.example"}));
+  EXPECT_EQ(fieldOf(load({}, {{"WS_CORS", "nonsense"}})), "dialects.ario_allowed_origins");
+}
+
+TEST(ConfigTest, AccountsAreAccountColonSecretAndNeverEchoed) {
+  const Config c = ok(load({"--account", "4Alice:abc", "--account", "4Bob:def"}));
+  ASSERT_EQ(c.accounts.size(), 2U);
+  EXPECT_EQ(c.accounts.at("4Alice"), "abc");
+  const auto bad = load({"--account", "no-secret-here"});
+  EXPECT_EQ(fieldOf(bad), "auth.accounts");
+  EXPECT_EQ(errorOf(bad).find("no-secret-here"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace herald::app

@@ -3,29 +3,76 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <sstream>
 
 namespace herald {
 namespace {
 
 // A tiny line protocol, so these tests exercise the hub and not JSON:
-//   "sub <topic> [key=v1,v2 ...] [since=<cursor>]", "unsub <id>", "ping", "fatal".
+//   "sub <topic> [key=v1,v2 ...] [since=<cursor>] [debounce=<ms>] [batch]", "unsub <id>", "ping",
+//   "fatal", "quiet" (ignored), "login <account> <secret>", "answer" (a frame, a subscription,
+//   then a close).
+// Options make it a greeting, implicit-subscribing, heartbeat or login dialect as a test needs.
+struct LineOptions {
+  bool shared_ids = true;
+  std::string greeting;                 // non-empty: the opening frame, with the node view's version
+  std::vector<std::string> implicit;    // topics subscribed on open, with no reply
+  std::int64_t heartbeat_ms = 0;
+  std::string snapshot_topic;           // login: history topic; afterLogin subscribes to it
+};
+
 class LineDialect final : public Dialect {
  public:
-  explicit LineDialect(bool shared_ids = true) : shared_ids_(shared_ids) {}
+  explicit LineDialect(bool shared_ids = true) { options_.shared_ids = shared_ids; }
+  explicit LineDialect(LineOptions options) : options_(std::move(options)) {}
   std::string_view name() const override { return "line"; }
   std::unique_ptr<DialectState> newState() const override { return std::make_unique<DialectState>(); }
-  bool sharedSubscriptionIds() const override { return shared_ids_; }
+  bool sharedSubscriptionIds() const override { return options_.shared_ids; }
+  std::int64_t heartbeatMs() const override { return options_.heartbeat_ms; }
+  FramePtr heartbeat() const override { return makeFrame("heartbeat"); }
 
-  Decoded decode(std::string_view bytes, bool, DialectState&) const override {
+  Opening open(const NodeView& node, DialectState&) const override {
+    Opening opening;
+    if (!options_.greeting.empty()) {
+      opening.frames.push_back(makeFrame(options_.greeting + " " + (node.status ? node.status->data : "none")));
+    }
+    for (const auto& topic : options_.implicit) {
+      SubscribeCommand c;
+      c.topic = topic;
+      c.implicit = true;
+      opening.commands.push_back(Command{"", c});
+    }
+    return opening;
+  }
+
+  Decoded decode(std::string_view bytes, bool, DialectState&, const DecodeContext& context) const override {
+    last_context_now_ = context.now_ms;
     std::istringstream in{std::string(bytes)};
     std::string verb;
     in >> verb;
     if (verb == "ping") return Command{"p", PingCommand{}};
+    if (verb == "quiet") return Ignored{};
     if (verb == "unsub") {
       std::string id;
       in >> id;
       return Command{"u", UnsubscribeCommand{id}};
+    }
+    if (verb == "login") {
+      LoginCommand login;
+      in >> login.account >> login.secret;
+      login.snapshot_topic = options_.snapshot_topic;
+      return Command{"l", login};
+    }
+    if (verb == "answer") {
+      Answer answer;
+      answer.frames.push_back(makeFrame("answered"));
+      SubscribeCommand c;
+      c.topic = "dex.offer";
+      answer.commands.push_back(Command{"a", c});
+      answer.close_code = 4000;
+      answer.close_reason = "done";
+      return answer;
     }
     if (verb == "sub") {
       SubscribeCommand c;
@@ -33,10 +80,18 @@ class LineDialect final : public Dialect {
       std::vector<Clause> clauses;
       std::string word;
       while (in >> word) {
+        if (word == "batch") {
+          c.delivery.batch = true;
+          continue;
+        }
         auto eq = word.find('=');
         std::string key = word.substr(0, eq), rest = word.substr(eq + 1);
         if (key == "since") {
           c.since = *Cursor::parse(rest);
+          continue;
+        }
+        if (key == "debounce") {
+          c.delivery.debounce_ms = std::stoll(rest);
           continue;
         }
         Clause clause{key, {}};
@@ -51,7 +106,7 @@ class LineDialect final : public Dialect {
     return Rejection{"", Error::make(Errc::unknown_method, "unknown " + verb)};
   }
 
-  FramePtr encodeReply(const Reply& reply) const override {
+  FramePtr encodeReply(const Reply& reply, DialectState&) const override {
     return std::visit(
         [](const auto& r) -> FramePtr {
           using T = std::decay_t<decltype(r)>;
@@ -61,32 +116,75 @@ class LineDialect final : public Dialect {
             return makeFrame("unsubscribed " + r.subscription);
           } else if constexpr (std::is_same_v<T, PongReply>) {
             return makeFrame("pong");
+          } else if constexpr (std::is_same_v<T, LoggedInReply>) {
+            return makeFrame("loggedin " + r.account);
           } else {
             return makeFrame("error " + std::string(errcName(r.error.code)));
           }
         },
         reply);
   }
-  FramePtr encodeEvent(const Event& e, std::string_view sub, const Cursor&) const override {
+  FramePtr encodeEvent(const Event& e, std::string_view sub, const Cursor&, const Delivery&,
+                       const NodeView&) const override {
     return makeFrame("event " + std::string(sub) + " " + std::to_string(e.seq));
+  }
+  FramePtr encodeBatch(std::span<const EventPtr> events, std::string_view sub, const Cursor& last, const Delivery&,
+                       const NodeView&) const override {
+    std::string text = "batch " + std::string(sub);
+    for (const auto& e : events) text += " " + std::to_string(e->seq);
+    return makeFrame(text + " last=" + std::to_string(last.seq));
   }
   FramePtr encodeGap(std::string_view sub, const Gap& gap) const override {
     return makeFrame("gap " + std::string(sub) + " " + std::to_string(gap.missed_from) + "-" +
                      std::to_string(gap.missed_to) + " " + std::string(gapReasonName(gap.reason)));
   }
+  FramePtr encodeSnapshot(const LoginCommand& login, std::span<const EventPtr> history, const Cursor& head,
+                          const NodeView&) const override {
+    std::string text = "snapshot " + login.account;
+    for (const auto& e : history) text += " " + std::to_string(e->seq);
+    return makeFrame(text + " head=" + std::to_string(head.seq));
+  }
+  std::vector<SubscribeCommand> afterLogin(const LoginCommand& login) const override {
+    SubscribeCommand c;
+    c.topic = login.snapshot_topic;
+    c.filter = *Filter::make({Clause{"account", {login.account}}});
+    return {c};
+  }
+
+  mutable std::int64_t last_context_now_ = 0;
 
  private:
-  bool shared_ids_;
+  LineOptions options_;
 };
 
 struct RecordingOutlet final : Outlet {
   int wakes = 0;
   std::optional<std::uint16_t> closed_code;
   std::string closed_reason;
+  bool closed_after_flush = false;
   void wake() override { ++wakes; }
-  void close(std::uint16_t code, std::string_view reason, bool) override {
+  void close(std::uint16_t code, std::string_view reason, bool after_flush) override {
     closed_code = code;
     closed_reason = reason;
+    closed_after_flush = after_flush;
+  }
+};
+
+// Accounts whose answers the test gives by hand, like ScriptedHistory.
+struct ScriptedAccounts final : Accounts {
+  struct Check {
+    std::string account;
+    std::string secret;
+    std::function<void(Result<void>)> done;
+  };
+  std::deque<Check> checks;
+  void verify(std::string account, std::string secret, std::function<void(Result<void>)> done) override {
+    checks.push_back({std::move(account), std::move(secret), std::move(done)});
+  }
+  void answer(Result<void> result) {
+    auto check = std::move(checks.front());
+    checks.pop_front();
+    check.done(std::move(result));
   }
 };
 
@@ -123,10 +221,10 @@ EventPtr makeEvent(std::uint64_t seq, std::string topic = "dex.offer", std::stri
 
 class HubTest : public ::testing::Test {
  protected:
-  HubTest() : topics_({"dex.offer", "chain.block"}) { makeHub({}); }
+  HubTest() : topics_({"dex.offer", "chain.block", "node.status", "account.tx"}) { makeHub({}); }
 
-  void makeHub(HubLimits limits, Cursor head = Cursor{kEpoch, 0}) {
-    hub_ = std::make_unique<Hub>(limits, topics_, history_, metrics_, head, 7);
+  void makeHub(HubLimits limits, Cursor head = Cursor{kEpoch, 0}, Accounts* accounts = nullptr) {
+    hub_ = std::make_unique<Hub>(limits, topics_, history_, metrics_, head, 7, accounts);
   }
   SessionId open(RecordingOutlet& outlet, const Dialect* dialect = nullptr) {
     return hub_->open(dialect ? *dialect : dialect_, outlet, now_);
@@ -139,7 +237,8 @@ class HubTest : public ::testing::Test {
     return out;
   }
   void say(SessionId id, std::string_view text) { hub_->onMessage(id, text, false, now_); }
-  void publish(std::vector<EventPtr> events) { hub_->publish(events); }
+  void publish(std::vector<EventPtr> events) { hub_->publish(events, now_); }
+  void tick() { hub_->tick(now_); }
 
   TopicSet topics_;
   LineDialect dialect_;
@@ -441,6 +540,372 @@ TEST_F(HubTest, ClosingASessionRemovesItsSubscriptions) {
   publish({makeEvent(1)});
   EXPECT_EQ(take(b).size(), 1u);
   EXPECT_EQ(metrics_.subscriptions.load(), 1);
+}
+
+// --- the dialect seam: openings, answers, deliveries, heartbeats, logins, the node view ----------
+
+EventPtr makeStatus(std::uint64_t seq, std::string version) {
+  auto e = std::make_shared<Event>();
+  e->topic = "node.status";
+  e->seq = seq;
+  e->data = version;
+  return e;
+}
+
+EventPtr makeAccountEvent(std::uint64_t seq, std::string account) {
+  auto e = std::make_shared<Event>();
+  e->topic = "account.tx";
+  e->seq = seq;
+  e->attributes = {{"account", {std::move(account)}}};
+  e->data = "{}";
+  return e;
+}
+
+std::string idOf(const std::string& subscribed_frame) { return subscribed_frame.substr(11, 17); }
+
+TEST_F(HubTest, OpeningSendsGreetingWithNodeViewAndSubscribesImplicitly) {
+  LineOptions options;
+  options.greeting = "hello";
+  options.implicit = {"dex.offer"};
+  LineDialect greeter(options);
+  RecordingOutlet first_out;
+  auto first = open(first_out, &greeter);
+  EXPECT_EQ(take(first), std::vector<std::string>{"hello none"});  // no node.status yet; no reply
+  EXPECT_EQ(metrics_.subscriptions.load(), 1);
+
+  publish({makeStatus(1, "v1"), makeEvent(2)});
+  const std::string id = sharedSubscriptionId(groupKey("dex.offer", Filter{}));
+  EXPECT_EQ(take(first), std::vector<std::string>{"event " + id + " 2"});
+
+  RecordingOutlet second_out;
+  auto second = open(second_out, &greeter);
+  EXPECT_EQ(take(second), std::vector<std::string>{"hello v1"});
+}
+
+TEST_F(HubTest, NodeViewFollowsTheLatestStatusAndIgnoresAnOlderSeed) {
+  EXPECT_EQ(hub_->nodeView().status, nullptr);
+  hub_->seedNodeStatus(makeStatus(5, "seeded"));
+  EXPECT_EQ(hub_->nodeView().status->data, "seeded");
+  publish({makeStatus(6, "live")});
+  EXPECT_EQ(hub_->nodeView().status->data, "live");
+  hub_->seedNodeStatus(makeStatus(3, "older"));
+  EXPECT_EQ(hub_->nodeView().status->data, "live");
+}
+
+TEST_F(HubTest, DecodeGetsTheClock) {
+  RecordingOutlet out;
+  auto s = open(out);
+  now_ += 42;
+  say(s, "ping");
+  EXPECT_EQ(dialect_.last_context_now_, now_);
+}
+
+TEST_F(HubTest, AnswerSendsFramesThenRunsCommandsThenClosesAfterFlush) {
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "answer");
+  auto frames = take(s);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0], "answered");
+  EXPECT_EQ(frames[1].rfind("subscribed s", 0), 0u);
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_EQ(*out.closed_code, 4000);
+  EXPECT_EQ(out.closed_reason, "done");
+  EXPECT_TRUE(out.closed_after_flush);
+}
+
+TEST_F(HubTest, IgnoredMessagesAreCountedAndAnsweredWithNothing) {
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "quiet");
+  say(s, "quiet");
+  EXPECT_TRUE(take(s).empty());
+  EXPECT_EQ(metrics_.messages_ignored.load(), 2u);
+  EXPECT_FALSE(out.closed_code);
+}
+
+TEST_F(HubTest, DeliveryIsPartOfTheGroup) {
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "sub dex.offer");
+  say(s, "sub dex.offer debounce=1000");
+  say(s, "sub dex.offer batch");
+  auto frames = take(s);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_NE(idOf(frames[0]), idOf(frames[1]));
+  EXPECT_NE(idOf(frames[1]), idOf(frames[2]));
+  EXPECT_EQ(idOf(frames[0]), sharedSubscriptionId(groupKey("dex.offer", Filter{})));  // plain ids unchanged
+}
+
+TEST_F(HubTest, DebounceSendsOnlyTheLatestEventOfEachWindow) {
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "sub dex.offer debounce=1000");
+  const std::string id = idOf(take(s)[0]);
+  const std::int64_t start = now_;
+  publish({makeEvent(1), makeEvent(2)});
+  now_ += 300;
+  publish({makeEvent(3)});  // same window: it opened at the first event after quiet
+  EXPECT_TRUE(take(s).empty());
+  now_ = start + 999;
+  tick();
+  EXPECT_TRUE(take(s).empty());
+  now_ = start + 1000;
+  tick();
+  EXPECT_EQ(take(s), std::vector<std::string>{"event " + id + " 3"});
+  now_ += 5000;
+  tick();
+  EXPECT_TRUE(take(s).empty());  // a quiet period sends nothing
+
+  const std::int64_t second = now_;
+  publish({makeEvent(4)});  // opens a new window
+  now_ += 900;
+  publish({makeEvent(5)});
+  now_ = second + 999;
+  tick();
+  EXPECT_TRUE(take(s).empty());
+  now_ = second + 1000;
+  tick();
+  EXPECT_EQ(take(s), std::vector<std::string>{"event " + id + " 5"});
+  EXPECT_EQ(metrics_.events_out.load(), 2u);
+}
+
+TEST_F(HubTest, DebounceNeverSendsAnEventFromBeforeTheSubscription) {
+  RecordingOutlet early_out, late_out;
+  auto early = open(early_out);
+  auto late = open(late_out);
+  say(early, "sub dex.offer debounce=500");
+  take(early);
+  publish({makeEvent(1)});
+  say(late, "sub dex.offer debounce=500");  // joins the group while its window is open
+  const std::string id = idOf(take(late)[0]);
+  now_ += 500;
+  tick();
+  EXPECT_EQ(take(early), std::vector<std::string>{"event " + id + " 1"});
+  EXPECT_TRUE(take(late).empty());
+}
+
+TEST_F(HubTest, DebounceWindowOfAGroupThatEmptiedIsDropped) {
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "sub dex.offer debounce=500");
+  const std::string id = idOf(take(s)[0]);
+  publish({makeEvent(1)});
+  say(s, "unsub " + id);
+  take(s);
+  now_ += 500;
+  tick();
+  EXPECT_TRUE(take(s).empty());
+}
+
+TEST_F(HubTest, BatchSendsOneFramePerPublishPerGroup) {
+  RecordingOutlet a_out, b_out;
+  auto a = open(a_out);
+  auto b = open(b_out);
+  say(a, "sub dex.offer batch");
+  say(b, "sub dex.offer batch");
+  say(a, "sub chain.block");
+  const std::string id = idOf(take(a)[0]);
+  take(b);
+  publish({makeEvent(1), makeEvent(2, "chain.block"), makeEvent(3, "dex.offer", "XMR/USD")});
+  std::vector<FramePtr> fa, fb;
+  hub_->takeFrames(a, fa);
+  hub_->takeFrames(b, fb);
+  ASSERT_EQ(fa.size(), 2u);
+  ASSERT_EQ(fb.size(), 1u);
+  EXPECT_EQ(fa[0]->bytes.rfind("event ", 0), 0u);  // the plain subscription is not held back
+  EXPECT_EQ(fa[1]->bytes, "batch " + id + " 1 3 last=3");
+  EXPECT_EQ(fa[1].get(), fb[0].get());  // shared ids: one frame for the group
+  publish({makeEvent(4)});
+  EXPECT_EQ(take(a), std::vector<std::string>{"batch " + id + " 4 last=4"});
+  EXPECT_EQ(take(b), std::vector<std::string>{"batch " + id + " 4 last=4"});
+  publish({makeEvent(5, "chain.block")});
+  EXPECT_EQ(take(b), std::vector<std::string>{});  // nothing matched: no empty batch
+}
+
+TEST_F(HubTest, BatchWithOwnIdsEncodesPerMember) {
+  LineDialect own_ids(false);
+  RecordingOutlet a_out, b_out;
+  auto a = open(a_out, &own_ids);
+  auto b = open(b_out, &own_ids);
+  say(a, "sub dex.offer batch");
+  say(b, "sub dex.offer batch");
+  const std::string ida = take(a)[0].substr(11, 36), idb = take(b)[0].substr(11, 36);
+  publish({makeEvent(1), makeEvent(2)});
+  EXPECT_EQ(take(a), std::vector<std::string>{"batch " + ida + " 1 2 last=2"});
+  EXPECT_EQ(take(b), std::vector<std::string>{"batch " + idb + " 1 2 last=2"});
+}
+
+TEST_F(HubTest, HeartbeatOnlyToIdleSessionsOfHeartbeatDialects) {
+  LineOptions options;
+  options.heartbeat_ms = 5000;
+  LineDialect beating(options);
+  RecordingOutlet beat_out, plain_out;
+  const std::int64_t start = now_;
+  auto beat = open(beat_out, &beating);
+  auto plain = open(plain_out);
+  say(beat, "sub dex.offer");
+  take(beat);
+  now_ = start + 4000;
+  tick();  // a scan; the next is not before start + 5000
+  EXPECT_TRUE(take(beat).empty());
+  publish({makeEvent(1)});  // something was sent at start + 4000: idle restarts
+  EXPECT_EQ(take(beat).size(), 1u);
+  now_ = start + 8999;
+  tick();
+  EXPECT_TRUE(take(beat).empty());  // idle 4999 ms
+  now_ = start + 9500;
+  tick();
+  EXPECT_TRUE(take(beat).empty());  // due, but the scan waits until start + 9999
+  now_ = start + 10'000;
+  tick();
+  EXPECT_EQ(take(beat), std::vector<std::string>{"heartbeat"});
+  now_ = start + 11'000;
+  tick();
+  EXPECT_TRUE(take(beat).empty());  // the heartbeat itself counts as sent
+  now_ = start + 15'000;
+  tick();
+  EXPECT_EQ(take(beat), std::vector<std::string>{"heartbeat"});
+  EXPECT_TRUE(take(plain).empty());
+}
+
+TEST_F(HubTest, HeartbeatScanRunsAtMostOncePerSecond) {
+  LineOptions options;
+  options.heartbeat_ms = 1000;
+  LineDialect beating(options);
+  RecordingOutlet out;
+  const std::int64_t start = now_;
+  auto s = open(out, &beating);
+  now_ = start + 500;
+  tick();  // scans (first scan), nothing due; next scan not before start + 1500
+  now_ = start + 1000;
+  tick();
+  EXPECT_TRUE(take(s).empty());
+  now_ = start + 1500;
+  tick();
+  EXPECT_EQ(take(s), std::vector<std::string>{"heartbeat"});
+}
+
+class HubLoginTest : public HubTest {
+ protected:
+  HubLoginTest() {
+    LineOptions options;
+    options.snapshot_topic = "account.tx";
+    login_dialect_ = std::make_unique<LineDialect>(options);
+  }
+  std::unique_ptr<LineDialect> login_dialect_;
+  ScriptedAccounts accounts_;
+};
+
+// The snapshot ends at the log position its last history page reached; the live subscription
+// resumes from exactly there, so an event published while the snapshot was read is neither lost
+// nor sent twice.
+TEST_F(HubLoginTest, SnapshotThenLiveWithoutGapOrDuplicate) {
+  makeHub({}, Cursor{kEpoch, 3}, &accounts_);
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice key");
+  ASSERT_EQ(accounts_.checks.size(), 1u);
+  EXPECT_EQ(accounts_.checks[0].account, "alice");
+  EXPECT_EQ(accounts_.checks[0].secret, "key");
+  EXPECT_TRUE(take(s).empty());  // nothing before the check answers
+  accounts_.answer({});
+  EXPECT_EQ(take(s), std::vector<std::string>{"loggedin alice"});
+  ASSERT_EQ(history_.reads.size(), 1u);
+  EXPECT_EQ(history_.reads[0].topic, "account.tx");
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 0}));
+
+  ReadBatch page;
+  page.events = {makeAccountEvent(1, "alice"), makeAccountEvent(2, "bob"), makeAccountEvent(3, "alice")};
+  page.next = Cursor{kEpoch, 4};  // the log already holds seq 4, not yet published to this worker
+  page.at_head = true;
+  history_.answer(page);
+  EXPECT_EQ(take(s), std::vector<std::string>{"snapshot alice 1 3 head=4"});
+  ASSERT_EQ(history_.reads.size(), 1u);  // the live subscription resumes after seq 4
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 4}));
+
+  publish({makeAccountEvent(4, "alice"), makeAccountEvent(5, "alice")});  // 4 was in the snapshot's range
+  ReadBatch rest;
+  rest.next = Cursor{kEpoch, 4};
+  rest.at_head = true;
+  history_.answer(rest);
+  const std::string id =
+      sharedSubscriptionId(groupKey("account.tx", *Filter::make({Clause{"account", {"alice"}}})));
+  EXPECT_EQ(take(s), std::vector<std::string>{"event " + id + " 5"});  // no SubscribedReply: implicit
+  publish({makeAccountEvent(6, "bob"), makeAccountEvent(7, "alice")});
+  EXPECT_EQ(take(s), std::vector<std::string>{"event " + id + " 7"});
+  EXPECT_FALSE(out.closed_code);
+}
+
+TEST_F(HubLoginTest, SnapshotReadsEveryPageAndKeepsTheNewestEvents) {
+  HubLimits limits;
+  limits.snapshot_events = 2;
+  makeHub(limits, Cursor{kEpoch, 4}, &accounts_);
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice key");
+  accounts_.answer({});
+  take(s);
+  ReadBatch first;
+  first.events = {makeAccountEvent(1, "alice"), makeAccountEvent(2, "alice")};
+  first.next = Cursor{kEpoch, 2};
+  history_.answer(first);
+  ASSERT_EQ(history_.reads.size(), 1u);
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 2}));
+  ReadBatch second;
+  second.events = {makeAccountEvent(3, "alice"), makeAccountEvent(4, "alice")};
+  second.next = Cursor{kEpoch, 4};
+  second.at_head = true;
+  history_.answer(second);
+  EXPECT_EQ(take(s), std::vector<std::string>{"snapshot alice 3 4 head=4"});
+}
+
+TEST_F(HubLoginTest, RefusedLoginIsAnsweredThenClosedWithPolicy) {
+  makeHub({}, Cursor{kEpoch, 0}, &accounts_);
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice wrong");
+  accounts_.answer(Error::make(Errc::unauthorized, "view key does not match"));
+  EXPECT_EQ(take(s), std::vector<std::string>{"error unauthorized"});
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_EQ(*out.closed_code, close_code::policy);
+  EXPECT_EQ(out.closed_reason, "view key does not match");
+  EXPECT_TRUE(out.closed_after_flush);
+  EXPECT_TRUE(history_.reads.empty());
+  EXPECT_EQ(metrics_.subscriptions.load(), 0);
+}
+
+TEST_F(HubLoginTest, LoginWithoutAccountCheckerIsUnavailable) {
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice key");
+  EXPECT_EQ(take(s), std::vector<std::string>{"error unavailable"});
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_EQ(*out.closed_code, close_code::internal);
+}
+
+TEST_F(HubLoginTest, HistoryFailureDuringSnapshotClosesWithInternal) {
+  makeHub({}, Cursor{kEpoch, 0}, &accounts_);
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice key");
+  accounts_.answer({});
+  take(s);
+  history_.answer(Error::make(Errc::unavailable, "disk gone"));
+  EXPECT_EQ(take(s), std::vector<std::string>{"error unavailable"});
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_EQ(*out.closed_code, close_code::internal);
+}
+
+TEST_F(HubLoginTest, LateAccountAnswerForAClosedSessionIsDropped) {
+  makeHub({}, Cursor{kEpoch, 0}, &accounts_);
+  RecordingOutlet out;
+  auto s = open(out, login_dialect_.get());
+  say(s, "login alice key");
+  hub_->close(s);
+  accounts_.answer({});
+  EXPECT_TRUE(history_.reads.empty());
+  EXPECT_EQ(hub_->sessionCount(), 0u);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 class HeraldV1Test : public ::testing::Test {
  protected:
   Decoded decode(std::string_view text, bool binary = false) {
-    return dialect_.decode(text, binary, *state_);
+    return dialect_.decode(text, binary, *state_, DecodeContext{});
   }
 
   Command command(std::string_view text) {
@@ -48,7 +48,7 @@ class HeraldV1Test : public ::testing::Test {
   }
 
   std::string reply(const Reply& r) {
-    FramePtr frame = dialect_.encodeReply(r);
+    FramePtr frame = dialect_.encodeReply(r, *state_);
     EXPECT_FALSE(frame->binary);
     return frame->bytes;
   }
@@ -304,7 +304,7 @@ TEST_F(HeraldV1Test, UnsubscribeParamErrors) {
 
 TEST_F(HeraldV1Test, EncodeSubscribed) {
   EXPECT_EQ(
-      reply(SubscribedReply{"7", "s0123456789abcdef", "chain.block", Cursor{0x7d3f0c2a9b1e4f60ull, 1042}}),
+      reply(SubscribedReply{"7", "s0123456789abcdef", "chain.block", Cursor{0x7d3f0c2a9b1e4f60ull, 1042}, {}}),
       R"({"jsonrpc":"2.0","id":7,"result":{"subscription":"s0123456789abcdef","cursor":"7d3f0c2a9b1e4f60:1042"}})");
 }
 
@@ -364,7 +364,7 @@ TEST_F(HeraldV1Test, EncodeEventEmbedsDataVerbatim) {
   e.seq = 1042;
   e.time_ms = 1732450000123;
   e.data = R"({"market":"XMR/EUR","price_rate":15872000000,"x":1.5E0})";
-  const FramePtr frame = dialect_.encodeEvent(e, "s0123456789abcdef", Cursor{0x7d3f0c2a9b1e4f60ull, 1042});
+  const FramePtr frame = dialect_.encodeEvent(e, "s0123456789abcdef", Cursor{0x7d3f0c2a9b1e4f60ull, 1042}, Delivery{}, NodeView{});
   EXPECT_FALSE(frame->binary);
   EXPECT_EQ(
       frame->bytes,
@@ -381,7 +381,7 @@ TEST_F(HeraldV1Test, EncodeEventEscapesIds) {
   e.seq = 1;
   e.data = "{}";
   const std::string sub = "a\"b\\c\n";
-  const json::value v = json::parse(dialect_.encodeEvent(e, sub, Cursor{0, 1})->bytes);
+  const json::value v = json::parse(dialect_.encodeEvent(e, sub, Cursor{0, 1}, Delivery{}, NodeView{})->bytes);
   EXPECT_EQ(v.at("params").at("subscription").as_string(), sub);
   EXPECT_EQ(v.at("params").at("cursor").as_string(), "0000000000000000:1");
 }

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -845,6 +846,51 @@ TEST_F(TransportServerFilesTest, UnixSocketServesHttpAndWebSocketAndReplacesStal
   EXPECT_TRUE(journal_.waitFor([&] { return journal_.closes == 1; }));
   server_->stop();
   EXPECT_FALSE(fs::exists(path)) << "stop() removes the socket file it created";
+}
+
+// ---- periodic tasks ------------------------------------------------------------------------------
+
+TEST_F(TransportServerTest, EveryRunsOnItsWorkerRepeatedlyUntilStop) {
+  ServerConfig config = tcpConfig();
+  server_ = std::make_unique<Server>(std::move(config), app_, metrics_);
+  app_.server = server_.get();
+  std::mutex mutex;
+  std::condition_variable changed;
+  int runs = 0;
+  std::set<std::thread::id> threads;
+  // Registered before start(): the first run waits for the workers.
+  server_->every(1, std::chrono::milliseconds(5), [&] {
+    std::lock_guard lock(mutex);
+    ++runs;
+    threads.insert(std::this_thread::get_id());
+    changed.notify_all();
+  });
+  endpoints_ = server_->start();
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return runs >= 3; }));
+    EXPECT_EQ(threads.size(), 1u) << "every run happens on the one worker it was given";
+  }
+  // The worker's own thread: a post to the same worker runs there too.
+  std::promise<std::thread::id> posted;
+  server_->post(1, [&] { posted.set_value(std::this_thread::get_id()); });
+  const auto worker_thread = posted.get_future().get();
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(*threads.begin(), worker_thread);
+  }
+  server_->stop();
+  int after_stop = 0;
+  {
+    std::lock_guard lock(mutex);
+    after_stop = runs;
+  }
+  server_->every(0, std::chrono::milliseconds(1), [&] {
+    std::lock_guard lock(mutex);
+    ++runs;
+  });
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(runs, after_stop) << "nothing runs once stop() has returned";
 }
 
 }  // namespace
