@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# (b) Filtered fan-out: N connections, each filtering on its own attribute value with 100 sharing each
+# value (N/100 values); events spread round robin over the values, at the maximum sustainable rate.
+# Herald filters on an attribute (k = v<i>); the peers have no attribute filters, so they get a topic
+# (ws) or subject (NATS) per value, their fastest equivalent. Compare with fanout.sh per delivery.
+# Herald runs with sync = "normal" (fan-out, not fsync, is measured).
+# Usage: bench/scenarios/filtered.sh   (env: N=10000, SHARE=100, DURATION=10)
+source "$(dirname "$0")/lib.sh"
+N="${N:-$(pick 10000 50)}"
+SHARE="${SHARE:-$(pick 100 5)}"
+DURATION="${DURATION:-$(pick 10 1)}"
+HERALD_FLAGS=(--sync normal)
+
+run() {
+  bench filtered "$1" filtered "$1 filtered $N/$SHARE" -n "$N" --values $((N / SHARE)) \
+    $(sources 2 | tr '\0' ' ') --rate 0 --duration "$DURATION" --payload-bytes 200 --batch 500 --window 32
+}
+for_each_target run
+echo "$OUT/filtered.jsonl"
