@@ -3,6 +3,7 @@
 // valid JSON frame naming a reason, and every subscribe it accepts is one the hub can run (a known
 // topic, a filter within its limits) whose notifications are valid JSON.
 #include "dialects/ario.h"
+#include "fuzz_support.h"
 
 #include <boost/json.hpp>
 
@@ -16,16 +17,9 @@ namespace {
 namespace json = boost::json;
 using herald::dialects::Ario;
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
-json::value mustParse(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  require(!ec);
-  return v;
-}
+using herald::fuzz::mustParse;
 
 }  // namespace
 

@@ -9,22 +9,16 @@
 #include <string_view>
 
 #include "dialects/dcrdex.h"
+#include "fuzz_support.h"
 
 namespace {
 
 namespace json = boost::json;
 using herald::dialects::Dcrdex;
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
-json::value mustParse(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  require(!ec);
-  return v;
-}
+using herald::fuzz::mustParse;
 
 void checkResponse(std::string_view bytes, const herald::RequestId& id) {
   const json::value v = mustParse(bytes);

@@ -3,6 +3,7 @@
 // of an object, attributes are normalized and within limits, and an event's stored JSON form
 // publishes back to the same event.
 #include "schema/event_json.h"
+#include "fuzz_support.h"
 
 #include "schema/catalog.h"
 
@@ -18,9 +19,7 @@ namespace {
 namespace json = boost::json;
 using namespace herald;
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
 // Boost.JSON 1.81 reads numbers with a fraction or exponent by a fast method that is not always the
 // nearest double, so such a value can move by one unit in the last place each time it is re-read
@@ -42,12 +41,7 @@ bool hasDouble(const json::value& v) {
   }
 }
 
-json::value mustParse(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  require(!ec);
-  return v;
-}
+using herald::fuzz::mustParse;
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // checks what a client relies on: every outcome can be answered, the answer is valid JSON, and the
 // answer carries the request's id with its value intact.
 #include "dialects/herald_v1.h"
+#include "fuzz_support.h"
 
 #include <boost/json.hpp>
 
@@ -14,16 +15,9 @@ namespace {
 namespace json = boost::json;
 using herald::dialects::HeraldV1;
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
-json::value mustParse(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  require(!ec);
-  return v;
-}
+using herald::fuzz::mustParse;
 
 // The reply carries the request's id text exactly (itself valid JSON), or null when there was none.
 // Text, not value, is compared: boost::json reads 0e400 as NaN, which equals nothing.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "dialects/lws_address.h"
+#include "fuzz_support.h"
 #include "dialects/lws_feed.h"
 #include "dialects/lws_value.h"
 
@@ -21,9 +22,7 @@ namespace json = boost::json;
 using herald::dialects::LwsCode;
 using herald::dialects::LwsFeed;
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
 const LwsFeed& dialectFor(bool msgpack) {
   static const LwsFeed json_dialect({}, LwsFeed::Encoding::json);

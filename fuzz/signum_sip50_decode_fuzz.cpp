@@ -2,6 +2,7 @@
 // is simple and absolute: whatever arrives, text or binary, is Ignored and changes nothing (the
 // opening that follows is the same as on a fresh connection).
 #include "dialects/signum_sip50.h"
+#include "fuzz_support.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -10,9 +11,7 @@
 
 namespace {
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
+using herald::fuzz::require;
 
 }  // namespace
 

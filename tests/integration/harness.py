@@ -482,6 +482,30 @@ def limits_config(**limits):
 
 # --- JSON-RPC over WebSocket -----------------------------------------------------------------------
 
+class _Connection:
+    """What every client of the gateway shares: `ws`, a reader task in `_reader` that records
+    `close_code` / `close_reason` when the server closes, and these two ways to end."""
+
+    async def wait_closed(self, timeout=WAIT):
+        """Waits for the server to close; returns (code, reason)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"connection still open after {timeout} s") from None
+        return self.close_code, self.close_reason
+
+    async def close(self):
+        try:
+            await asyncio.wait_for(self.ws.close(), 5)
+        except (asyncio.TimeoutError, websockets.WebSocketException, OSError):
+            pass
+        self._reader.cancel()
+        try:
+            await self._reader
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
 class RpcError(Exception):
     def __init__(self, error):
         super().__init__(f"{error.get('code')}: {error.get('message')} {error.get('data')}")
@@ -496,7 +520,7 @@ class Closed(Exception):
         self.reason = reason
 
 
-class RpcClient:
+class RpcClient(_Connection):
     """A herald.v1 client on one WebSocket connection.
 
     A reader task sorts every frame: replies go to the request with the same id (or to the queue of
@@ -681,24 +705,6 @@ class RpcClient:
 
     # -- close --
 
-    async def wait_closed(self, timeout=WAIT):
-        """Waits for the server to close; returns (code, reason)."""
-        try:
-            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"connection still open after {timeout} s") from None
-        return self.close_code, self.close_reason
-
-    async def close(self):
-        try:
-            await asyncio.wait_for(self.ws.close(), 5)
-        except (asyncio.TimeoutError, websockets.WebSocketException, OSError):
-            pass
-        self._reader.cancel()
-        try:
-            await self._reader
-        except (asyncio.CancelledError, Exception):
-            pass
 
 
 # --- events ----------------------------------------------------------------------------------------
@@ -777,7 +783,7 @@ class GatewayTestCase(unittest.IsolatedAsyncioTestCase):
 
 # --- clients of the other JSON dialects ------------------------------------------------------------
 
-class JsonClient:
+class JsonClient(_Connection):
     """A client of a JSON dialect without JSON-RPC ids (SIP-50, ar.io): every frame is parsed and
     queued in arrival order; take() removes the first that satisfies a predicate, within a deadline.
     Each frame is kept with its arrival time (time.monotonic()) for checks on pacing."""
@@ -843,23 +849,6 @@ class JsonClient:
     async def take(self, predicate=lambda f: True, timeout=WAIT, what="frame"):
         return (await self.take_timed(predicate, timeout, what))[1]
 
-    async def wait_closed(self, timeout=WAIT):
-        try:
-            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"connection still open after {timeout} s") from None
-        return self.close_code, self.close_reason
-
-    async def close(self):
-        try:
-            await asyncio.wait_for(self.ws.close(), 5)
-        except (asyncio.TimeoutError, websockets.WebSocketException, OSError):
-            pass
-        self._reader.cancel()
-        try:
-            await self._reader
-        except (asyncio.CancelledError, Exception):
-            pass
 
 
 def ws_url(gateway, path):
