@@ -3,6 +3,7 @@
 // "ar_unsubscribe", or empty for anything else), so the hub's replies, its rate-limit errors
 // included, come back named after the right request.
 #include "dialects/ario.h"
+#include "schema/event_json.h"
 
 #include <boost/json.hpp>
 
@@ -129,11 +130,10 @@ Decoded decodeUnsubscribe(const json::object& msg) {
   return Command{std::string(kUnsubscribe), UnsubscribeCommand{std::string(id->get_string())}};
 }
 
-void appendString(std::string& out, std::string_view text) { out += json::serialize(json::string_view(text)); }
 
 std::string msgHead(std::string_view subscription) {
   std::string out = R"({"method":"ar_subscribe_msg","params":{"subscription":)";
-  appendString(out, subscription);
+  schema::appendJsonString(out, subscription);
   out += R"(},"result":)";
   return out;
 }
@@ -228,12 +228,12 @@ FramePtr Ario::encodeReply(const Reply& reply, DialectState& state) const {
   if (const auto* r = std::get_if<SubscribedReply>(&reply)) {
     ++s.subscriptions;
     out = R"({"method":"ar_subscribe_accepted","result":)";
-    appendString(out, r->subscription);
+    schema::appendJsonString(out, r->subscription);
     out += "}";
   } else if (const auto* r = std::get_if<UnsubscribedReply>(&reply)) {
     if (s.subscriptions > 0) --s.subscriptions;
     out = R"({"method":"ar_unsubscribe_accepted","result":)";
-    appendString(out, r->subscription);
+    schema::appendJsonString(out, r->subscription);
     out += "}";
   } else if (const auto* r = std::get_if<ErrorReply>(&reply)) {
     const std::string_view method = r->id == kSubscribe     ? "ar_subscribe_denied"
@@ -242,9 +242,9 @@ FramePtr Ario::encodeReply(const Reply& reply, DialectState& state) const {
     out = R"({"method":")";
     out += method;
     out += R"(","result":{"reason":)";
-    appendString(out, reason(r->error.code));
+    schema::appendJsonString(out, reason(r->error.code));
     out += R"(,"message":)";
-    appendString(out, r->error.message);
+    schema::appendJsonString(out, r->error.message);
     out += "}}";
   } else {
     return nullptr;  // no ping, no login in this protocol

@@ -10,6 +10,7 @@
 // Must not: do I/O, throw, or let anything a client sends change how another client is answered
 // (the ConnectLedger changes only for a correctly signed connect of a registered account).
 #include "dialects/dcrdex.h"
+#include "schema/event_json.h"
 
 #include <algorithm>
 #include <array>
@@ -57,17 +58,6 @@ Rejection reject(RequestId id, Errc code, std::string message, std::string field
 
 // --- encoding --------------------------------------------------------------------------------
 
-void appendString(std::string& out, std::string_view text) {
-  for (const unsigned char c : text) {
-    if (c < 0x20 || c == '"' || c == '\\') {
-      out += json::serialize(json::string_view(text.data(), text.size()));
-      return;
-    }
-  }
-  out.push_back('"');
-  out.append(text);
-  out.push_back('"');
-}
 
 template <class Int>
 void appendInt(std::string& out, Int n) {
@@ -101,7 +91,7 @@ std::string errorText(const RequestId& id, int code, std::string_view message) {
   out += "\"result\":null,\"error\":{\"code\":";
   appendInt(out, code);
   out += ",\"message\":";
-  appendString(out, message);
+  schema::appendJsonString(out, message);
   out += "}}}";
   return out;
 }
@@ -122,7 +112,7 @@ std::string orderBookResult(const Market& market, std::uint64_t seq) {
   std::string out;
   out.reserve(160 + market.name.size());
   out += "{\"marketid\":";
-  appendString(out, market.name);
+  schema::appendJsonString(out, market.name);
   out += ",\"seq\":";
   appendInt(out, seq);
   out += ",\"epoch\":0,\"orders\":[],\"baseFeeRate\":0,\"quoteFeeRate\":0,\"recentMatches\":[]}";
@@ -171,9 +161,9 @@ std::string bookNote(const Event& event, const json::object& data) {
   out += "{\"seq\":";
   appendInt(out, event.seq);
   out += ",\"marketid\":";
-  appendString(out, market);
+  schema::appendJsonString(out, market);
   out += ",\"oid\":";
-  appendString(out, stringField(data, "offer_id"));
+  schema::appendJsonString(out, stringField(data, "offer_id"));
   if (!removed) {
     // The reference's side numbers: 1 buy, 2 sell.
     out += ",\"side\":";

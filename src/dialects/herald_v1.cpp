@@ -5,6 +5,7 @@
 //
 // Must not: do I/O, throw, or let anything a client sends change how another client is answered.
 #include "dialects/herald_v1.h"
+#include "schema/event_json.h"
 
 #include <boost/json.hpp>
 
@@ -204,17 +205,6 @@ Decoded decodePing(RequestId id, const json::value* params) {
 
 // --- encoding --------------------------------------------------------------------------------
 
-void appendString(std::string& out, std::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == '"' || c == '\\') {
-      out += json::serialize(json::string_view(text.data(), text.size()));
-      return;
-    }
-  }
-  out.push_back('"');
-  out.append(text);
-  out.push_back('"');
-}
 
 void appendUint(std::string& out, std::uint64_t n) {
   char buf[20];
@@ -258,15 +248,15 @@ std::string encodeError(const ErrorReply& reply) {
   out += ",\"error\":{\"code\":";
   appendInt(out, HeraldV1::errorCode(e.code));
   out += ",\"message\":";
-  appendString(out, e.message);
+  schema::appendJsonString(out, e.message);
   out += ",\"data\":{";
   if (!e.field.empty()) {
     out += "\"field\":";
-    appendString(out, e.field);
+    schema::appendJsonString(out, e.field);
     out += ',';
   }
   out += "\"reason\":";
-  appendString(out, errcName(e.code));
+  schema::appendJsonString(out, errcName(e.code));
   out += "}}}";
   return out;
 }
@@ -366,7 +356,7 @@ FramePtr HeraldV1::encodeReply(const Reply& reply, DialectState& /*state*/) cons
     std::string operator()(const SubscribedReply& r) const {
       std::string out = replyHead(r.id, 96 + r.subscription.size());
       out += ",\"result\":{\"subscription\":";
-      appendString(out, r.subscription);
+      schema::appendJsonString(out, r.subscription);
       out += ",\"cursor\":";
       appendCursor(out, r.cursor);
       out += "}}";
@@ -387,7 +377,7 @@ FramePtr HeraldV1::encodeReply(const Reply& reply, DialectState& /*state*/) cons
     std::string operator()(const LoggedInReply& r) const {
       std::string out = replyHead(r.id, 32 + r.account.size());
       out += ",\"result\":{\"account\":";
-      appendString(out, r.account);
+      schema::appendJsonString(out, r.account);
       out += "}}";
       return out;
     }
@@ -401,9 +391,9 @@ FramePtr HeraldV1::encodeEvent(const Event& event, std::string_view subscription
   std::string out;
   out.reserve(200 + subscription.size() + event.topic.size() + event.data.size());
   out += "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{\"subscription\":";
-  appendString(out, subscription);
+  schema::appendJsonString(out, subscription);
   out += ",\"topic\":";
-  appendString(out, event.topic);
+  schema::appendJsonString(out, event.topic);
   out += ",\"seq\":";
   appendUint(out, event.seq);
   out += ",\"cursor\":";
@@ -420,7 +410,7 @@ FramePtr HeraldV1::encodeGap(std::string_view subscription, const Gap& gap) cons
   std::string out;
   out.reserve(200 + subscription.size());
   out += "{\"jsonrpc\":\"2.0\",\"method\":\"gap\",\"params\":{\"subscription\":";
-  appendString(out, subscription);
+  schema::appendJsonString(out, subscription);
   out += ",\"epoch\":\"";
   appendEpoch(out, gap.epoch);
   out += "\",\"missed_from\":";
@@ -432,7 +422,7 @@ FramePtr HeraldV1::encodeGap(std::string_view subscription, const Gap& gap) cons
     appendUint(out, gap.missed_to);
   }
   out += ",\"reason\":";
-  appendString(out, gapReasonName(gap.reason));
+  schema::appendJsonString(out, gapReasonName(gap.reason));
   out += "}}";
   return makeFrame(std::move(out));
 }

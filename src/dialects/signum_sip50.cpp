@@ -9,6 +9,7 @@
 //   PENDING_TRANSACTIONS_ADDED.transactionIds <- mempool.tx txid, in seq order
 // A field missing from the data (only possible for a malformed source) reads as 0, "" or false.
 #include "dialects/signum_sip50.h"
+#include "schema/event_json.h"
 
 #include <boost/json.hpp>
 
@@ -53,7 +54,6 @@ bool boolField(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_bool() && v->get_bool();
 }
 
-void appendString(std::string& out, std::string_view text) { out += json::serialize(json::string_view(text)); }
 
 void appendInt(std::string& out, std::int64_t n) {
   char buf[24];
@@ -80,9 +80,9 @@ std::unique_ptr<DialectState> SignumSip50::newState() const { return std::make_u
 FramePtr SignumSip50::connected(const NodeView& node) {
   const json::object status = node.status ? parseObject(node.status->data) : json::object{};
   std::string out = R"({"e":"CONNECTED","p":{"version":)";
-  appendString(out, textField(status, "version", kUnknown));
+  schema::appendJsonString(out, textField(status, "version", kUnknown));
   out += R"(,"networkName":)";
-  appendString(out, textField(status, "network", kUnknown));
+  schema::appendJsonString(out, textField(status, "network", kUnknown));
   out += R"(,"globalHeight":)";
   appendInt(out, intField(status, "global_height"));
   out += R"(,"localHeight":)";
@@ -135,7 +135,7 @@ FramePtr SignumSip50::encodeEvent(const Event& event, std::string_view /*subscri
   std::string out = R"({"e":"BLOCK_PUSHED","p":{"timestamp":)";
   appendInt(out, timestamp);
   out += R"(,"blockId":)";
-  appendString(out, textField(block, "hash"));
+  schema::appendJsonString(out, textField(block, "hash"));
   out += R"(,"localHeight":)";
   appendInt(out, local);
   out += R"(,"globalHeight":)";
@@ -160,7 +160,7 @@ FramePtr SignumSip50::encodeBatch(std::span<const EventPtr> events, std::string_
     if (written == options_.max_transaction_ids) continue;
     const json::object tx = parseObject(event->data);
     if (written > 0) out.push_back(',');
-    appendString(out, textField(tx, "txid"));
+    schema::appendJsonString(out, textField(tx, "txid"));
     ++written;
     accepted_ns = event->accepted_ns;
   }
