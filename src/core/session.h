@@ -38,7 +38,8 @@ class Outlet {
   // The session's queue went from empty to non-empty: write it out (Hub::takeFrames).
   virtual void wake() = 0;
   // Close the connection. With `after_flush`, frames already queued are written first (an error
-  // frame that explains the close); otherwise they are dropped.
+  // frame that explains the close); otherwise they are dropped. Either way the transport bounds
+  // the close (5 s), so a peer that stopped reading cannot hold it open.
   virtual void close(std::uint16_t code, std::string_view reason, bool after_flush) = 0;
 };
 

@@ -47,6 +47,7 @@ class WsConnection {
   // The endpoint has frames to write: transport will call WsEndpoint::takeFrames when it can write.
   virtual void wake() = 0;
   // Close with a WebSocket close code and reason; `after_flush` writes taken/queued frames first.
+  // Every close is bounded by a grace period (5 s) after which the connection is dropped.
   virtual void close(std::uint16_t code, std::string_view reason, bool after_flush) = 0;
 };
 

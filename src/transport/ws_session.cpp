@@ -80,9 +80,10 @@ class WsSession final : public WsConnection,
     } else {
       close_ = PendingClose{code, fitCloseReason(reason), after_flush};
     }
-    // A client that stopped reading (the slow consumer this close is usually for) may never let the
-    // write in flight finish: give the close frame a bounded grace, then drop the connection.
-    if (!close_->after_flush) armCloseGrace();
+    // A client that stopped reading (the slow consumer an immediate close is usually for, or one
+    // whose last frames an after-flush close is still writing) may never let a write finish: every
+    // close gets a bounded grace, then the connection is dropped.
+    armCloseGrace();
     // While handshaking, onAccept acts on it; while writing, the write loop does.
     if (phase_ == Phase::handshaking || writing_) return;
     startClosing();
@@ -262,9 +263,9 @@ class WsSession final : public WsConnection,
   bool counted_ = false;         // in the connections gauge
   Phase phase_ = Phase::handshaking;
   std::optional<PendingClose> close_;
-  // How long an immediate close (slow consumer, rate abuse) waits for the write in flight and the
-  // close frame: long enough for a live client on a slow link, short enough that a dead one does
-  // not hold a connection slot.
+  // How long a close (slow consumer, rate abuse, an error reply, going away) waits for the writes
+  // it needs and the close frame: long enough for a live client on a slow link, short enough that
+  // a dead one does not hold a connection slot.
   static constexpr std::chrono::seconds kCloseGrace{5};
   boost::asio::steady_timer close_timer_{ws_.get_executor()};
   bool close_timer_armed_ = false;
