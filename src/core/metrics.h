@@ -15,7 +15,23 @@ class LatencyHistogram {
   static constexpr std::size_t kBuckets = 16;
   static constexpr std::uint64_t kFirstBoundUs = 50;
 
+  // Observations gathered by one thread without atomics and added in one go (see add): a worker's
+  // delivery path then touches no cache line the other workers write.
+  struct Tally {
+    std::array<std::uint64_t, kBuckets + 1> buckets{};
+    std::uint64_t count = 0;
+    std::uint64_t sum_us = 0;
+    void observe(std::uint64_t micros) noexcept {
+      ++buckets[bucketOf(micros)];
+      ++count;
+      sum_us += micros;
+    }
+  };
+
   void observe(std::uint64_t micros) noexcept;
+  void add(const Tally& tally) noexcept;
+  // The bucket observe() counts `micros` in.
+  static std::size_t bucketOf(std::uint64_t micros) noexcept;
   // Upper bound (us) of bucket i; the last bucket is +Inf.
   static std::uint64_t boundUs(std::size_t i) noexcept { return kFirstBoundUs << i; }
   std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].load(std::memory_order_relaxed); }

@@ -1,5 +1,7 @@
 #include "core/outbound_queue.h"
 
+#include <iterator>
+
 namespace herald {
 
 bool OutboundQueue::push(FramePtr frame, bool force) {
@@ -12,7 +14,12 @@ bool OutboundQueue::push(FramePtr frame, bool force) {
 
 std::size_t OutboundQueue::drainTo(std::vector<FramePtr>& out) {
   const std::size_t n = frames_.size();
-  for (auto& f : frames_) out.push_back(std::move(f));
+  if (out.empty()) {
+    // The caller's (already drained) vector and this one trade storage: neither allocates.
+    out.swap(frames_);
+  } else {
+    out.insert(out.end(), std::make_move_iterator(frames_.begin()), std::make_move_iterator(frames_.end()));
+  }
   frames_.clear();
   bytes_ = 0;
   return n;

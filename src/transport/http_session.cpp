@@ -102,8 +102,9 @@ HttpResponse errorResponse(unsigned status, std::string_view message) {
 template <class Stream>
 class HttpSession final : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Worker& worker, Stream&& stream, std::string remote)
-      : worker_(worker), live_(worker.state), stream_(std::move(stream)), remote_(std::move(remote)) {}
+  HttpSession(Worker& worker, Stream&& stream, std::string remote, MountPaths paths = {})
+      : worker_(worker), live_(worker.state), stream_(std::move(stream)), remote_(std::move(remote)),
+        paths_(std::move(paths)) {}
 
   void run() {
     if constexpr (kIsTls<Stream>) {
@@ -259,6 +260,14 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   void onUpgrade() {
     ServerState& state = worker_.state;
     const auto& request = parser_->get();
+    // A listener dedicated to some mounts (a dialect's own port) upgrades nothing else.
+    if (paths_) {
+      const std::string_view path = request.target().substr(0, request.target().find('?'));
+      if (std::find(paths_->begin(), paths_->end(), path) == paths_->end()) {
+        reject(errorResponse(404, "no WebSocket endpoint at this path on this listener"));
+        return;
+      }
+    }
 
     WebSocketSlot slot = WebSocketSlot::tryTake(state);
     if (!slot.held()) {
@@ -377,6 +386,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   LiveConnection live_;
   Stream stream_;
   std::string remote_;
+  MountPaths paths_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -392,28 +402,30 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
 };
 
 template <class Stream>
-void startSession(Worker& worker, Stream stream, std::string remote) {
-  auto session = std::make_shared<HttpSession<Stream>>(worker, std::move(stream), std::move(remote));
+void startSession(Worker& worker, Stream stream, std::string remote, MountPaths paths = {}) {
+  auto session =
+      std::make_shared<HttpSession<Stream>>(worker, std::move(stream), std::move(remote), std::move(paths));
   worker.track(session);
   session->run();
 }
 
 }  // namespace
 
-void startTcpConnection(Worker& worker, boost::asio::ip::tcp::socket socket, std::string remote) {
+void startTcpConnection(Worker& worker, boost::asio::ip::tcp::socket socket, std::string remote,
+                        MountPaths paths) {
   if (worker.stopping) return;
   beast::error_code ignored;
   // Frames are small and latency matters more than packet count; batching happens above TCP.
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-  startSession(worker, TcpStream(std::move(socket)), std::move(remote));
+  startSession(worker, TcpStream(std::move(socket)), std::move(remote), std::move(paths));
 }
 
 void startTlsConnection(Worker& worker, boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
-                        std::string remote) {
+                        std::string remote, MountPaths paths) {
   if (worker.stopping) return;
   beast::error_code ignored;
   socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-  startSession(worker, TlsStream(TcpStream(std::move(socket)), tls), std::move(remote));
+  startSession(worker, TlsStream(TcpStream(std::move(socket)), tls), std::move(remote), std::move(paths));
 }
 
 void startUnixConnection(Worker& worker, boost::asio::local::stream_protocol::socket socket) {

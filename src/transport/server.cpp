@@ -126,6 +126,7 @@ struct Listener {
   std::unique_ptr<asio::ssl::context> tls;
   std::optional<asio::steady_timer> retry;
   std::string bound;
+  detail::MountPaths paths;  // from config.paths; null: every mount
 
   void close() {
     boost::system::error_code ignored;
@@ -150,6 +151,9 @@ struct Server::Impl {
     const ListenerConfig& listener_config = config.listeners[index];
     auto listener = std::make_unique<Listener>();
     listener->config = listener_config;
+    if (!listener_config.paths.empty()) {
+      listener->paths = std::make_shared<const std::vector<std::string>>(listener_config.paths);
+    }
     listener->owner = workers[index % workers.size()].get();
     asio::io_context& ioc = listener->owner->ioc;
     listener->retry.emplace(ioc);
@@ -239,9 +243,10 @@ struct Server::Impl {
       if (!peer_error) {
         asio::post(target.ioc, [&target, &listener, socket = std::move(socket), remote = endpointText(peer)]() mutable {
           if (listener.tls) {
-            detail::startTlsConnection(target, std::move(socket), *listener.tls, std::move(remote));
+            detail::startTlsConnection(target, std::move(socket), *listener.tls, std::move(remote),
+                                       listener.paths);
           } else {
-            detail::startTcpConnection(target, std::move(socket), std::move(remote));
+            detail::startTcpConnection(target, std::move(socket), std::move(remote), listener.paths);
           }
         });
       }  // else the peer is already gone; the socket closes here

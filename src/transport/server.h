@@ -23,6 +23,9 @@ struct ListenerConfig {
   std::string path;                // unix_socket
   std::string cert_file;           // tls: PEM certificate chain
   std::string key_file;            // tls: PEM private key
+  // WebSocket mount paths this listener upgrades ("/ar"); an upgrade to any other path gets 404.
+  // Empty: every mount. A dialect's own port (SIP-50 WebsocketPort, ar.io WS_PORT) is restricted.
+  std::vector<std::string> paths;
 };
 
 struct TransportLimits {
@@ -32,6 +35,9 @@ struct TransportLimits {
   std::chrono::milliseconds idle_timeout{60'000};  // pings are sent at half of it; no pong: closed
   std::size_t max_connections = 100'000;     // WebSocket connections; over it: HTTP 503
   std::vector<std::string> allowed_origins;  // empty = any; otherwise exact match or HTTP 403
+  // Plain TCP and Unix WebSockets run on transport's own RFC 6455 session (gathered writes, no
+  // buffer while idle); false puts them on Beast's websocket stream like TLS ones.
+  bool lean_websocket = true;
 };
 
 struct ServerConfig {

@@ -123,6 +123,13 @@ class WebSocketSlot {
   ServerState* state_ = nullptr;
 };
 
+// The lean WebSocket sessions' per-worker state (shared read buffer, write scratch, sweep); defined
+// in lean_ws_session.cpp, created by the first lean session on the worker.
+struct LeanWsShard;
+struct LeanWsShardDeleter {
+  void operator()(LeanWsShard* shard) const noexcept;
+};
+
 struct Worker {
   Worker(std::size_t index_in, ServerState& state_in) : index(index_in), state(state_in) {}
 
@@ -130,6 +137,7 @@ struct Worker {
   ServerState& state;
   // Worker thread only. Declared before `ioc` so it outlives the handlers the io_context destroys.
   std::vector<std::weak_ptr<Connection>> connections;
+  std::unique_ptr<LeanWsShard, LeanWsShardDeleter> lean;
   bool stopping = false;  // set by stop(); connections handed over after it are refused
   // Concurrency hint 1: exactly one thread runs this io_context, so Asio can skip its locking.
   asio::io_context ioc{1};

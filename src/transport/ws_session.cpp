@@ -8,6 +8,8 @@
 // transport.
 #include "transport/ws_session.h"
 
+#include "transport/lean_ws_session.h"
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -276,6 +279,15 @@ class WsSession final : public WsConnection,
 template <class Stream>
 void startWebSocket(Worker& worker, Stream stream, WebSocketSlot slot, std::unique_ptr<WsEndpoint> endpoint,
                     UpgradeRequest request, std::string subprotocol) {
+  if constexpr (!std::is_same_v<Stream, TlsStream>) {
+    // Plain sockets get the lean session (lean_ws_session.cpp says why); TLS keeps Beast's stream.
+    if (worker.state.limits.lean_websocket) {
+      startLeanWebSocket<typename Stream::protocol_type>(
+          worker, stream.release_socket(), std::move(slot), std::move(endpoint),
+          request[http::field::sec_websocket_key], request[http::field::sec_websocket_version], subprotocol);
+      return;
+    }
+  }
   auto session = std::make_shared<WsSession<Stream>>(worker, std::move(stream), std::move(slot), std::move(endpoint),
                                                      std::move(request), std::move(subprotocol));
   worker.track(session);

@@ -21,5 +21,20 @@ TEST(LatencyHistogram, PlacesValuesInDoublingBuckets) {
   EXPECT_EQ(LatencyHistogram::boundUs(2), 200u);
 }
 
+TEST(LatencyHistogram, TallyAddsTheSameAsObservingEachValue) {
+  LatencyHistogram direct;
+  LatencyHistogram tallied;
+  LatencyHistogram::Tally tally;
+  for (std::uint64_t v : {0ULL, 50ULL, 51ULL, 100ULL, 101ULL, 7'000ULL, 10'000'000'000ULL}) {
+    direct.observe(v);
+    tally.observe(v);
+  }
+  tallied.add(tally);
+  tallied.add(LatencyHistogram::Tally{});  // an empty tally changes nothing
+  for (std::size_t i = 0; i <= LatencyHistogram::kBuckets; ++i) EXPECT_EQ(tallied.bucket(i), direct.bucket(i)) << i;
+  EXPECT_EQ(tallied.count(), direct.count());
+  EXPECT_EQ(tallied.sumUs(), direct.sumUs());
+}
+
 }  // namespace
 }  // namespace herald
