@@ -2,11 +2,13 @@
 // sent on one connection, so sequences (connect, then feeds) are reached too. Beyond "no crash, no
 // sanitizer report" it checks what a client relies on: every outcome is answered with a valid
 // dcrdex response (JSON, type 2, the request's id when it had one), and every frame the dialect
-// would send for the resulting subscriptions is valid JSON.
+// would send for the resulting subscriptions (a book snapshot, its companions' notes) is valid JSON.
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "dialects/dcrdex.h"
 #include "fuzz_support.h"
@@ -44,15 +46,28 @@ const Dcrdex& dialect() {
   return **made;
 }
 
+herald::EventPtr sampleEvent(std::string_view topic) {
+  auto event = std::make_shared<herald::Event>();
+  event->topic = std::string(topic);
+  event->seq = 1;
+  if (topic == "dex.price") {
+    event->data = R"({"market":"DCR/BTC","price_rate":1,"timestamp_ms":2})";
+  } else if (topic == "dex.epoch") {
+    event->data =
+        R"({"order_id":"o\"1","market":"DCR/BTC","epoch":3,"order_type":"cancel","direction":"buy",)"
+        R"("amount":0,"price_rate":0,"commitment":"c","target":"t\"","timestamp_ms":2})";
+  } else if (topic == "dex.match") {
+    event->data =
+        R"({"market":"DCR/BTC","epoch":3,"preimages":["a\""],"misses":[],"checksum":"c","seed":"s"})";
+  } else {
+    event->data = R"({"offer_id":"o\"1","action":"added","market":"DCR/BTC","direction":"buy",)"
+                  R"("price_rate":1,"amount":2,"currency":"BTC","payment_method":"X"})";
+  }
+  return event;
+}
+
 void checkEvent(const Dcrdex& d, std::string_view topic, const herald::Delivery& delivery) {
-  herald::Event event;
-  event.topic = std::string(topic);
-  event.seq = 1;
-  event.data = topic == "dex.price"
-                   ? R"({"market":"DCR/BTC","price_rate":1,"timestamp_ms":2})"
-                   : R"({"offer_id":"o\"1","action":"added","market":"DCR/BTC","direction":"buy",)"
-                     R"("price_rate":1,"amount":2,"currency":"BTC","payment_method":"X"})";
-  mustParse(d.encodeEvent(event, "s", herald::Cursor{}, delivery, herald::NodeView{})->bytes);
+  mustParse(d.encodeEvent(*sampleEvent(topic), "s", herald::Cursor{}, delivery, herald::NodeView{})->bytes);
 }
 
 }  // namespace
@@ -75,18 +90,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       checkResponse(d.encodeReply(herald::ErrorReply{rejection->id, rejection->error}, *state)->bytes,
                     rejection->id);
     } else if (const auto* answer = std::get_if<herald::Answer>(&decoded)) {
-      require(answer->frames.size() == 1 && answer->commands.empty());
-      mustParse(answer->frames[0]->bytes);
+      if (answer->commands.empty()) {  // connect: its response
+        require(answer->frames.size() == 1);
+        mustParse(answer->frames[0]->bytes);
+      } else {  // unsub_orderbook: the book, answered, then its companions, silently
+        require(answer->frames.empty());
+        const auto& first = answer->commands[0];
+        const auto& leave = std::get<herald::UnsubscribeCommand>(first.body);
+        require(!leave.implicit && first.id != "");
+        for (std::size_t i = 1; i < answer->commands.size(); ++i) {
+          require(std::get<herald::UnsubscribeCommand>(answer->commands[i].body).implicit);
+        }
+        checkResponse(d.encodeReply(herald::UnsubscribedReply{first.id, leave.subscription}, *state)->bytes,
+                      first.id);
+      }
     } else if (const auto* command = std::get_if<herald::Command>(&decoded)) {
       require(!binary && !command->id.empty());
       if (const auto* sub = std::get_if<herald::SubscribeCommand>(&command->body)) {
         const std::string id = "s" + std::to_string(++sub_serial);
+        std::vector<herald::EventPtr> book;
+        if (sub->snapshot) {
+          book.push_back(sampleEvent(sub->topic));
+          d.foldSnapshot(sub->delivery, book);
+        }
         checkResponse(d.encodeReply(herald::SubscribedReply{command->id, id, sub->topic, herald::Cursor{1, 2},
-                                                            sub->delivery},
+                                                            sub->delivery, book},
                                     *state)
                           ->bytes,
                       command->id);
         checkEvent(d, sub->topic, sub->delivery);
+        for (const auto& companion : sub->companions) checkEvent(d, companion.topic, companion.delivery);
       } else if (const auto* unsub = std::get_if<herald::UnsubscribeCommand>(&command->body)) {
         checkResponse(
             d.encodeReply(herald::UnsubscribedReply{command->id, unsub->subscription}, *state)->bytes,

@@ -69,6 +69,7 @@ struct Draft {
   std::string tls_key;
   std::map<std::string, std::string, std::less<>> origin;  // key path -> the source that set it
   std::optional<std::uint16_t> ws_port;  // WS_PORT: an extra listener, added once listeners are known
+  std::optional<std::uint16_t> signum_port;  // dialects.signum_port (API.WebsocketPort): likewise
 };
 
 // Message only; the caller prefixes the source and the key.
@@ -146,12 +147,34 @@ Result<transport::ListenerConfig> parseHostPort(std::string_view text, transport
   return listener;
 }
 
+Result<void> setMountPath(std::string& out, const Value& v) {
+  const std::string& path = asText(v);
+  if (!path.empty() && (path.front() != '/' || std::any_of(path.begin(), path.end(), [](unsigned char c) {
+                          return c <= ' ' || c == '?' || c == '#';
+                        }))) {
+    return fail("expected a path such as /events (or \"\" to unmount), got '" + path + "'");
+  }
+  out = path;
+  return {};
+}
+
+// "HOST:PORT" serves every mount; "HOST:PORT/PATH" is a listener dedicated to the mount at PATH (an
+// upgrade to any other path gets 404). Whether PATH is mounted is checked once mounts are known.
 Result<void> setListeners(std::vector<transport::ListenerConfig>& out, const Value& v,
                           transport::ListenerConfig::Kind kind) {
   out.clear();
   for (const auto& text : asList(v)) {
-    auto listener = parseHostPort(text, kind);
+    const auto slash = text.find('/');  // neither a host nor a port contains one
+    auto listener = parseHostPort(std::string_view(text).substr(0, slash), kind);
     if (!listener) return listener.error();
+    if (slash != std::string::npos) {
+      std::string path;
+      if (auto ok = setMountPath(path, Value{text.substr(slash)}); !ok || path.empty()) {
+        return fail("expected HOST:PORT or HOST:PORT/PATH with a mount path such as /events, got '" + text +
+                    "'");
+      }
+      listener->paths.push_back(std::move(path));
+    }
     out.push_back(std::move(*listener));
   }
   return {};
@@ -246,17 +269,6 @@ Result<void> setNonEmptyPath(std::string& out, const Value& v) {
 }
 
 // A mount path: empty (not mounted) or starting with '/'.
-Result<void> setMountPath(std::string& out, const Value& v) {
-  const std::string& path = asText(v);
-  if (!path.empty() && (path.front() != '/' || std::any_of(path.begin(), path.end(), [](unsigned char c) {
-                          return c <= ' ' || c == '?' || c == '#';
-                        }))) {
-    return fail("expected a path such as /events (or \"\" to unmount), got '" + path + "'");
-  }
-  out = path;
-  return {};
-}
-
 Result<std::vector<std::string>> checkedOrigins(const std::vector<std::string>& origins) {
   for (const auto& origin : origins) {
     if (origin == "*") return fail("'*' is not an origin; leave the list empty to accept any");
@@ -325,6 +337,12 @@ std::vector<KeySpec> makeKeys() {
        0, 256},
       {"server", "allowed_origins", "HERALD_ALLOWED_ORIGINS", "--allowed-origin", K::list,
        "none (any origin)", "Accept browser WebSockets only from this Origin (repeatable)", setOrigins},
+      {"server", "lean_websocket", "HERALD_LEAN_WEBSOCKET", "--lean-websocket", K::boolean, "true",
+       "Plain (non-TLS) WebSockets on Herald's own framing (--no-lean-websocket: Beast's)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.config.server.limits.lean_websocket = asBool(v);
+         return {};
+       }},
 
       {"tls", "listen", "HERALD_TLS_LISTEN", "--listen-tls", K::list, "none",
        "Listen with TLS on HOST:PORT (repeatable)",
@@ -522,6 +540,14 @@ std::vector<KeySpec> makeKeys() {
        "Path of the Signum SIP-50 WebSocket (\"\" = not mounted; API.WebsocketEnable)",
        [](Draft& d, const Value& v) { return setMountPath(d.config.dialects.signum_path, v); }},
       // 1 s: the hub looks for idle connections once a second; 1 day: a heartbeat, not a formality.
+      {"dialects", "signum_port", "HERALD_DIALECTS_SIGNUM_PORT", "--signum-port", K::integer, "none",
+       "Also listen on this TCP port for the SIP-50 path only (API.WebsocketPort; host of the first "
+       "[server] listen)",
+       [](Draft& d, const Value& v) -> Result<void> {
+         d.signum_port = static_cast<std::uint16_t>(asInt(v));
+         return {};
+       },
+       0, 65535},
       {"dialects", "signum_heartbeat_seconds", "HERALD_DIALECTS_SIGNUM_HEARTBEAT_SECONDS",
        "--signum-heartbeat-seconds", K::integer, "30",
        "SIP-50 HEARTBEAT after this many idle seconds (API.WebsocketHeartbeatInterval)",
@@ -1027,13 +1053,43 @@ Result<void> finish(Draft& draft) {
   if (listeners.empty()) {
     listeners.push_back(*parseHostPort(kDefaultListener, transport::ListenerConfig::Kind::tcp));
   }
-  if (draft.ws_port) {
+  // A dialect's own port (ar.io WS_PORT, SIP-50 API.WebsocketPort) serves that dialect's path only.
+  const auto addDialectPort = [&](std::optional<std::uint16_t> port, const std::string& path,
+                                  std::string_view source) {
+    if (!port) return;
     transport::ListenerConfig extra;
     extra.kind = transport::ListenerConfig::Kind::tcp;
     extra.host = draft.tcp.empty() ? "127.0.0.1" : draft.tcp.front().host;
-    extra.port = *draft.ws_port;
+    extra.port = *port;
+    if (!path.empty()) extra.paths = {path};
     listeners.push_back(std::move(extra));
-    draft.origin.try_emplace("server.listen", "WS_PORT");
+    draft.origin.try_emplace("server.listen", std::string(source));
+  };
+  addDialectPort(draft.ws_port, config.dialects.ario_path, "WS_PORT");
+  addDialectPort(draft.signum_port, config.dialects.signum_path, "dialects.signum_port");
+  {
+    const auto& d = config.dialects;
+    const std::string* mounted[] = {&d.herald_v1_path, &d.signum_path, &d.ario_path, &d.dcrdex_path,
+                                    &d.lws_feed_path};
+    for (const auto& l : listeners) {
+      for (const auto& path : l.paths) {
+        const bool known = std::any_of(std::begin(mounted), std::end(mounted),
+                                       [&](const std::string* m) { return !m->empty() && *m == path; });
+        if (known) continue;
+        const std::string_view key =
+            l.kind == transport::ListenerConfig::Kind::tls ? "tls.listen" : "server.listen";
+        std::string list;
+        for (const std::string* m : mounted) {
+          if (m->empty()) continue;
+          if (!list.empty()) list += ", ";
+          list += *m;
+        }
+        return Error::make(Errc::invalid_params,
+                           originOf(draft, key) + ": " + listenerText(l) + "/" + path.substr(1) +
+                               ": nothing is mounted at " + path + " (mounted: " + list + ")",
+                           std::string(key));
+      }
+    }
   }
   {
     const auto& d = config.dialects;
@@ -1082,8 +1138,8 @@ std::string helpText(const KeySpec& spec) {
 // What --help shows for a flag's value.
 std::string metaName(const KeySpec& spec) {
   static const std::map<std::string, std::string, std::less<>> kNames = {
-      {"server.listen", "HOST:PORT"},
-      {"tls.listen", "HOST:PORT"},
+      {"server.listen", "HOST:PORT[/PATH]"},
+      {"tls.listen", "HOST:PORT[/PATH]"},
       {"server.unix", "PATH"},
       {"tls.cert", "FILE"},
       {"tls.key", "FILE"},

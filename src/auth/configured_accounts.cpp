@@ -25,8 +25,12 @@ Result<void> ConfiguredAccounts::check(std::string_view account, std::string_vie
   if (account.empty()) return Error::make(Errc::invalid_params, "account is empty", "account");
   if (secret.empty()) return Error::make(Errc::invalid_params, "secret is empty", "secret");
   const auto it = secrets_.find(account);
-  if (it == secrets_.end()) return Error::make(Errc::unauthorized, "unknown account");
-  if (!constantTimeEqual(it->second, secret)) return Error::make(Errc::unauthorized, "secret does not match");
+  // `field` says which credential failed, so a dialect maps the refusal to its own code without
+  // reading the message.
+  if (it == secrets_.end()) return Error::make(Errc::unauthorized, "unknown account", "account");
+  if (!constantTimeEqual(it->second, secret)) {
+    return Error::make(Errc::unauthorized, "secret does not match", "secret");
+  }
   return {};
 }
 

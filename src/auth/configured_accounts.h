@@ -27,8 +27,9 @@ class ConfiguredAccounts final : public Accounts {
 
   ConfiguredAccounts(std::map<std::string, std::string, std::less<>> secrets, Post post);
 
-  // Errc::invalid_params for an empty account or secret, Errc::unauthorized "unknown account" or
-  // "secret does not match", success otherwise. Thread: the caller's worker, via `post`.
+  // Errc::invalid_params for an empty account or secret, Errc::unauthorized "unknown account"
+  // (field "account") or "secret does not match" (field "secret"), success otherwise. Thread: the
+  // caller's worker, via `post`.
   void verify(std::string account, std::string secret, std::function<void(Result<void>)> done) override;
 
  private:

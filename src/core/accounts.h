@@ -15,9 +15,9 @@ class Accounts {
   virtual ~Accounts() = default;
 
   // Calls `done` later on the calling worker's thread (never inline) with success, or an Error:
-  // Errc::not_found-like cases use Errc::unauthorized with a message naming what is wrong
-  // ("unknown account", "view key does not match"), Errc::invalid_params for malformed input,
-  // Errc::unavailable when the checker cannot be reached.
+  // Errc::unauthorized with Error::field "account" (no such account) or "secret" (the secret does
+  // not match) and a message saying so, Errc::invalid_params (field likewise) for malformed input,
+  // Errc::unavailable when the checker cannot be reached. Dialects map on code and field only.
   virtual void verify(std::string account, std::string secret, std::function<void(Result<void>)> done) = 0;
 };
 

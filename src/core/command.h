@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/cursor.h"
+#include "core/event.h"
 #include "core/filter.h"
 #include "core/frame.h"
 #include "core/result.h"
@@ -43,10 +44,20 @@ struct SubscribeCommand {
   Delivery delivery;
   // true: no SubscribedReply is sent (subscriptions a dialect makes on the client's behalf).
   bool implicit = false;
+  // true (with no `since`): the topic's history matching the filter is read from the start of the
+  // log, folded by Dialect::foldSnapshot (what is still current: a market's book), and handed to
+  // the dialect in SubscribedReply::snapshot; the reply's cursor is where that history ends and
+  // live events follow it with no gap and no duplicate. Bounded by HubLimits::snapshot_events.
+  bool snapshot = false;
+  // Made after the reply, implicit, from the reply's cursor: further topics of the same feed (a
+  // dcrdex book's epoch and match notifications) that must start exactly where the snapshot ends.
+  std::vector<SubscribeCommand> companions = {};
 };
 
 struct UnsubscribeCommand {
   std::string subscription;
+  // true: no reply, not even for an unknown id (leaving a companion the client never named).
+  bool implicit = false;
 };
 
 struct PingCommand {};
@@ -99,6 +110,8 @@ struct SubscribedReply {
   std::string topic;
   Cursor cursor;  // position the subscription starts after: resume from here to miss nothing
   Delivery delivery;
+  // SubscribeCommand::snapshot: the folded history up to `cursor`, ascending. Empty otherwise.
+  std::vector<EventPtr> snapshot = {};
 };
 
 struct LoggedInReply {

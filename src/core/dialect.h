@@ -42,6 +42,11 @@ struct Opening {
   std::vector<Command> commands;
 };
 
+// Why the gateway is ending a connection on its own initiative (see Dialect::closingFrame).
+enum class ClosingReason {
+  slow_consumer,  // the outbound queue reached its byte bound; what was queued is dropped
+};
+
 class Dialect {
  public:
   virtual ~Dialect() = default;
@@ -84,9 +89,22 @@ class Dialect {
     return nullptr;
   }
 
+  // For a SubscribeCommand::snapshot subscription, after each history page: `events` holds every
+  // matching event kept so far, ascending; drop those no longer current (an offer added, then
+  // removed), so what the hub holds grows with the current state rather than with the history.
+  // Default: keep everything.
+  virtual void foldSnapshot(const Delivery& /*delivery*/, std::vector<EventPtr>& /*events*/) const {}
+
   // After the snapshot: the subscriptions that keep the client live (their `since` is set by the
   // hub to the snapshot's cursor).
   virtual std::vector<SubscribeCommand> afterLogin(const LoginCommand& /*login*/) const { return {}; }
+
+  // The last frame a connection is sent when the gateway closes it for `reason`: the dialect's own
+  // way of saying why (lws `error:` queue_error). The hub queues it alone (everything else queued
+  // is dropped) and closes after it is written; the transport bounds that close, so a peer that
+  // stopped reading cannot hold it open. nullptr: the dialect has no such message and only the
+  // WebSocket close code tells the client.
+  virtual FramePtr closingFrame(ClosingReason /*reason*/) const { return nullptr; }
 
   // > 0: the hub sends heartbeat() to a connection that has been sent nothing for this long.
   virtual std::int64_t heartbeatMs() const { return 0; }

@@ -190,7 +190,10 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
     return;
   }
   auto& subs = session.subscriptions();
-  if (subs.size() >= limits_.max_subscriptions) {
+  // A snapshot's companions are made later, implicitly: room for them is claimed now, so the request
+  // is refused whole rather than answered and then followed by a refusal.
+  const std::size_t needed = 1 + (command.snapshot ? command.companions.size() : 0);
+  if (subs.size() + needed > limits_.max_subscriptions) {
     reply(session, ErrorReply{request_id, Error::make(Errc::too_many_subscriptions,
                                                       "this connection already has " + std::to_string(subs.size()) +
                                                           " subscriptions; the limit is " +
@@ -221,6 +224,18 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
   subs.emplace(sub_id, std::move(owned));
   Metrics::add(metrics_.subscriptions, 1);
 
+  if (command.snapshot && !command.since) {
+    // Like a resume from the start of the log, except that history is folded into the reply
+    // instead of being sent as notifications (finishSnapshot).
+    sub.phase = Subscription::Phase::replaying;
+    sub.collecting = true;
+    sub.companions = command.companions;
+    sub.replay_from = Cursor{head_.epoch, 0};
+    sub.last_seq = 0;
+    sub.pending_reply = request_id;
+    requestPage(sub);
+    return;
+  }
   if (!command.since || *command.since == head_) {
     sub.last_seq = head_.seq;
     if (!command.implicit) {
@@ -240,6 +255,7 @@ void Hub::unsubscribe(Session& session, const RequestId& request_id, const Unsub
   auto& subs = session.subscriptions();
   auto it = subs.find(command.subscription);
   if (it == subs.end()) {
+    if (command.implicit) return;
     reply(session, ErrorReply{request_id, Error::make(Errc::unknown_subscription,
                                                       "no subscription '" + command.subscription +
                                                           "' on this connection",
@@ -247,7 +263,7 @@ void Hub::unsubscribe(Session& session, const RequestId& request_id, const Unsub
     return;
   }
   removeSubscription(session, *it->second);
-  reply(session, UnsubscribedReply{request_id, command.subscription});
+  if (!command.implicit) reply(session, UnsubscribedReply{request_id, command.subscription});
 }
 
 void Hub::removeSubscription(Session& session, Subscription& sub) {
@@ -400,9 +416,17 @@ void Hub::closeSlow(Session& session) {
   Metrics::add(metrics_.slow_consumer_closes);
   Metrics::add(metrics_.queue_bytes, -static_cast<std::int64_t>(session.queue().bytes()));
   session.queue().clear();
+  // The backlog is dropped either way; a dialect that can say why gets that one frame written
+  // first. It is small and the queue is now empty, so the bound cannot refuse it.
+  FramePtr last = session.dialect().closingFrame(ClosingReason::slow_consumer);
+  if (last) {
+    Metrics::add(metrics_.queue_bytes, static_cast<std::int64_t>(last->bytes.size()));
+    session.queue().push(std::move(last), true);
+    session.outlet().wake();
+  }
   // Subscriptions stay until the transport reports the close (Hub::close): publish() may be
   // iterating over their groups right now.
-  session.outlet().close(close_code::policy, "slow consumer", false);
+  session.outlet().close(close_code::policy, "slow consumer", !session.queue().empty());
 }
 
 std::size_t Hub::takeFrames(SessionId id, std::vector<FramePtr>& out) {
@@ -598,6 +622,10 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
   }
 
   ReadBatch& batch = *result;
+  if (sub.collecting) {
+    collectSnapshot(sub, batch);
+    return;
+  }
   if (sub.pending_reply) {
     if (!sub.implicit) {
       reply(*session, SubscribedReply{*sub.pending_reply, sub.id, group.topic, sub.replay_from, group.delivery});
@@ -630,6 +658,57 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
     requestPage(sub);
   } else {
     sub.awaiting_drain = true;
+  }
+}
+
+// One history page of a snapshot subscription. Gaps are not reported: the snapshot is what the
+// log still holds (docs/design/threading.md).
+void Hub::collectSnapshot(Subscription& sub, ReadBatch& batch) {
+  Session& session = *sub.session;
+  const SubscriptionGroup& group = *sub.group;
+  for (EventPtr& event : batch.events) {
+    if (event->seq <= sub.last_seq) continue;
+    sub.last_seq = event->seq;
+    if (group.filter.matches(*event)) sub.snapshot.push_back(std::move(event));
+  }
+  session.dialect().foldSnapshot(group.delivery, sub.snapshot);
+  sub.replay_from = batch.next;
+  if (sub.snapshot.size() > limits_.snapshot_events) {
+    const RequestId request_id = sub.pending_reply.value_or(RequestId{});
+    const std::size_t held = sub.snapshot.size();
+    removeSubscription(session, sub);
+    reply(session, ErrorReply{request_id, Error::make(Errc::too_large,
+                                                      "the snapshot holds " + std::to_string(held) +
+                                                          " events, over the limit of " +
+                                                          std::to_string(limits_.snapshot_events))});
+    return;
+  }
+  if (!batch.at_head && !batch.events.empty()) {
+    requestPage(sub);  // nothing was queued, so there is no drain to wait for
+    return;
+  }
+  finishSnapshot(sub, batch.next);
+}
+
+void Hub::finishSnapshot(Subscription& sub, const Cursor& end) {
+  Session& session = *sub.session;
+  sub.collecting = false;
+  const RequestId request_id = sub.pending_reply.value_or(RequestId{});
+  sub.pending_reply.reset();
+  std::vector<SubscribeCommand> companions = std::move(sub.companions);
+  sub.companions.clear();
+  SubscribedReply answer{request_id, sub.id, sub.group->topic, end, sub.group->delivery,
+                         std::move(sub.snapshot)};
+  sub.snapshot.clear();
+  if (!sub.implicit) reply(session, answer);
+  // Live events held while reading follow the reply, then the companions start where it ends.
+  finishReplay(sub);
+  for (SubscribeCommand& command : companions) {
+    if (session.closing) return;
+    command.since = end;
+    command.implicit = true;
+    command.snapshot = false;
+    subscribe(session, request_id, command);
   }
 }
 

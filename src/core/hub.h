@@ -1,8 +1,9 @@
 // Hub: the sessions of one worker and everything that happens to them: openings (greetings and
 // implicit subscriptions), commands (subscribe, unsubscribe, ping, login), live fan-out (match ->
 // encode once per group -> enqueue), deliveries (debounce windows, per-publish batches), resume
-// (replay from History, then live with no gap and no duplicate), heartbeats, slow consumers and rate
-// limits. It also keeps the node view (the latest `node.status`) that dialects put into frames.
+// (replay from History, then live with no gap and no duplicate), snapshots (a topic's folded history
+// in the subscribe reply, then live from where it ends), heartbeats, slow consumers and rate limits.
+// It also keeps the node view (the latest `node.status`) that dialects put into frames.
 //
 // Pure logic: no I/O, no locks, no clock of its own: time arrives as a value (open, onMessage,
 // publish, tick), and the hub's clock is the latest of those. One Hub per worker thread; every call
@@ -124,6 +125,8 @@ class Hub {
   void requestPage(Subscription& sub);
   void onPage(SessionId session_id, const std::string& sub_id, std::uint64_t serial, Result<ReadBatch> batch);
   void finishReplay(Subscription& sub);
+  void collectSnapshot(Subscription& sub, ReadBatch& batch);
+  void finishSnapshot(Subscription& sub, const Cursor& end);
   void closeSlow(Session& session);
   std::string newSubscriptionId(const Session& session, const SubscriptionGroup& group);
 

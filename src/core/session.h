@@ -62,6 +62,11 @@ struct Subscription {
   bool page_in_flight = false;
   bool awaiting_drain = false;       // next page waits until the queue is written out
   bool implicit = false;             // made on the client's behalf: no SubscribedReply
+  // SubscribeCommand::snapshot while its history is read: the folded events so far (sent in the
+  // reply at the end, not as notifications) and the companions made once the reply is out.
+  bool collecting = false;
+  std::vector<EventPtr> snapshot;
+  std::vector<SubscribeCommand> companions;
 };
 
 // A login between the Accounts check and the snapshot's last history page.

@@ -10,13 +10,15 @@
 // Must not: do I/O, throw, or let anything a client sends change how another client is answered
 // (the ConnectLedger changes only for a correctly signed connect of a registered account).
 #include "dialects/dcrdex.h"
-#include "schema/event_json.h"
 
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <charconv>
 #include <limits>
+
+#include "core/subscription_index.h"
+#include "schema/event_json.h"
 
 namespace herald::dialects {
 namespace {
@@ -29,6 +31,13 @@ enum class Route { orderbook, unsub_orderbook, price_feed };
 
 constexpr std::string_view kOrderBookTag = "orderbook";
 constexpr std::string_view kPriceFeedTag = "price_feed";
+// The companions of an orderbook subscription (SubscribeCommand::companions), named by the route
+// their events become.
+constexpr std::string_view kEpochOrderTag = "epoch_order";
+constexpr std::string_view kMatchProofTag = "match_proof";
+constexpr std::string_view kOfferTopic = "dex.offer";
+constexpr std::string_view kEpochTopic = "dex.epoch";
+constexpr std::string_view kMatchTopic = "dex.match";
 
 // Requests still waiting for their reply. Replies arrive in order right after their command, so a
 // connection rarely has more than one; the bound only stops a client that never reads from
@@ -57,7 +66,6 @@ Rejection reject(RequestId id, Errc code, std::string message, std::string field
 }
 
 // --- encoding --------------------------------------------------------------------------------
-
 
 template <class Int>
 void appendInt(std::string& out, Int n) {
@@ -105,20 +113,6 @@ std::string notificationHead(std::string_view route, std::size_t extra) {
   return out;
 }
 
-// The reference's OrderBook result. Herald keeps no book, so `orders` is empty: a client builds the
-// book from the book_order / unbook_order notifications that follow (see docs: what Herald cannot
-// provide). `seq` is the log position the feed starts after; every notification's seq is larger.
-std::string orderBookResult(const Market& market, std::uint64_t seq) {
-  std::string out;
-  out.reserve(160 + market.name.size());
-  out += "{\"marketid\":";
-  schema::appendJsonString(out, market.name);
-  out += ",\"seq\":";
-  appendInt(out, seq);
-  out += ",\"epoch\":0,\"orders\":[],\"baseFeeRate\":0,\"quoteFeeRate\":0,\"recentMatches\":[]}";
-  return out;
-}
-
 // --- reading the client's JSON --------------------------------------------------------------
 
 std::optional<std::uint64_t> asUint(const json::value& v) {
@@ -154,29 +148,143 @@ std::string marketName(std::string_view catalog) {
   return out;
 }
 
-std::string bookNote(const Event& event, const json::object& data) {
-  const bool removed = stringField(data, "action") == "removed";
-  const std::string market = marketName(stringField(data, "market"));
-  std::string out = notificationHead(removed ? "unbook_order" : "book_order", 160 + event.data.size());
+json::object parseData(const Event& event) {
+  boost::system::error_code ec;
+  json::value data =
+      json::parse(event.data.empty() ? std::string_view("{}") : std::string_view(event.data), ec);
+  if (ec || !data.is_object()) return {};
+  return std::move(data.get_object());
+}
+
+// The reference's TradeNote members of a booked offer: side (1 buy, 2 sell), qty, rate, time.
+void appendTrade(std::string& out, const Event& event, const json::object& data) {
+  out += ",\"side\":";
+  out += stringField(data, "direction") == "buy" ? '1' : '2';
+  out += ",\"qty\":";
+  appendNumberField(out, data, "amount");
+  out += ",\"rate\":";
+  appendNumberField(out, data, "price_rate");
+  out += ",\"time\":";
+  appendInt(out, event.time_ms);
+}
+
+// OrderNote's seq and marketid, then oid: the head of every per-order notification.
+void appendOrderHead(std::string& out, const Event& event, std::string_view catalog_market,
+                     std::string_view oid) {
   out += "{\"seq\":";
   appendInt(out, event.seq);
   out += ",\"marketid\":";
-  schema::appendJsonString(out, market);
+  schema::appendJsonString(out, marketName(catalog_market));
   out += ",\"oid\":";
-  schema::appendJsonString(out, stringField(data, "offer_id"));
-  if (!removed) {
-    // The reference's side numbers: 1 buy, 2 sell.
+  schema::appendJsonString(out, oid);
+}
+
+std::string bookNote(const Event& event, const json::object& data) {
+  const bool removed = stringField(data, "action") == "removed";
+  std::string out = notificationHead(removed ? "unbook_order" : "book_order", 160 + event.data.size());
+  appendOrderHead(out, event, stringField(data, "market"), stringField(data, "offer_id"));
+  if (!removed) appendTrade(out, event, data);
+  out += "}}";
+  return out;
+}
+
+// The reference's EpochOrderNote. A cancel carries no TradeNote (the reference builds it from the
+// order id alone) but names its target; otype is the reference's order type: 1 limit, 2 market,
+// 3 cancel. Members the reference omits when zero (rate of a market order) are omitted here too.
+std::string epochNote(const Event& event, const json::object& data) {
+  const std::string_view type = stringField(data, "order_type");
+  const bool cancel = type == "cancel";
+  std::string out = notificationHead("epoch_order", 240 + event.data.size());
+  appendOrderHead(out, event, stringField(data, "market"), stringField(data, "order_id"));
+  if (!cancel) {
     out += ",\"side\":";
     out += stringField(data, "direction") == "buy" ? '1' : '2';
     out += ",\"qty\":";
     appendNumberField(out, data, "amount");
-    out += ",\"rate\":";
-    appendNumberField(out, data, "price_rate");
-    out += ",\"time\":";
-    appendInt(out, event.time_ms);
+    const json::value* rate = data.if_contains("price_rate");
+    if (const auto r = rate != nullptr ? asUint(*rate) : std::nullopt; r && *r != 0) {
+      out += ",\"rate\":";
+      appendInt(out, *r);
+    }
+  }
+  out += ",\"time\":";
+  appendNumberField(out, data, "timestamp_ms");
+  out += ",\"com\":";
+  schema::appendJsonString(out, stringField(data, "commitment"));
+  out += ",\"otype\":";
+  out += type == "limit" ? '1' : type == "market" ? '2' : '3';
+  out += ",\"epoch\":";
+  appendNumberField(out, data, "epoch");
+  if (cancel) {
+    out += ",\"target\":";
+    schema::appendJsonString(out, stringField(data, "target"));
   }
   out += "}}";
   return out;
+}
+
+std::string stringArray(const json::object& data, std::string_view key) {
+  const json::value* v = data.if_contains(key);
+  return v != nullptr && v->is_array() ? json::serialize(*v) : std::string("[]");
+}
+
+// The reference's MatchProofNote. It changes no book, so like the reference it carries no seq.
+std::string matchNote(const json::object& data) {
+  std::string out = notificationHead("match_proof", 200);
+  out += "{\"marketid\":";
+  schema::appendJsonString(out, marketName(stringField(data, "market")));
+  out += ",\"epoch\":";
+  appendNumberField(out, data, "epoch");
+  out += ",\"preimages\":";
+  out += stringArray(data, "preimages");
+  out += ",\"misses\":";
+  out += stringArray(data, "misses");
+  out += ",\"csum\":";
+  schema::appendJsonString(out, stringField(data, "checksum"));
+  out += ",\"seed\":";
+  schema::appendJsonString(out, stringField(data, "seed"));
+  out += "}}";
+  return out;
+}
+
+// The reference's OrderBook result: the market's current book (each offer added and not removed
+// since, oldest first, as BookOrderNote without seq and marketid, which the reference leaves empty
+// inside a book). `seq` is the log position the book was read up to; every notification that
+// follows has a larger seq, so nothing is missed or applied twice. The current epoch and fee rates
+// are not known to Herald (0), and recent matches are not kept.
+std::string orderBookResult(const Market& market, std::uint64_t seq, std::span<const EventPtr> book) {
+  std::string out;
+  out.reserve(160 + market.name.size() + book.size() * 160);
+  out += "{\"marketid\":";
+  schema::appendJsonString(out, market.name);
+  out += ",\"seq\":";
+  appendInt(out, seq);
+  out += ",\"epoch\":0,\"orders\":[";
+  bool first = true;
+  for (const EventPtr& event : book) {
+    const json::object data = parseData(*event);
+    if (!first) out += ',';
+    first = false;
+    out += "{\"oid\":";
+    schema::appendJsonString(out, stringField(data, "offer_id"));
+    appendTrade(out, *event, data);
+    out += '}';
+  }
+  out += "],\"baseFeeRate\":0,\"quoteFeeRate\":0,\"recentMatches\":[]}";
+  return out;
+}
+
+// The market filter every feed of one market subscribes with.
+Result<Filter> marketFilter(const Market& market) {
+  return Filter::make({Clause{"market", {market.catalog}}});
+}
+
+SubscribeCommand feedCommand(std::string_view topic, std::string_view tag, const Filter& filter) {
+  SubscribeCommand sub;
+  sub.topic = std::string(topic);
+  sub.filter = filter;
+  sub.delivery.tag = std::string(tag);
+  return sub;
 }
 
 // The reference's Spot. Herald's dex.price carries the rate and when it was observed; the volume and
@@ -456,12 +564,13 @@ Decoded Dcrdex::decode(std::string_view bytes, bool binary, DialectState& state_
                     "unknown market: base " + std::to_string(*b) + ", quote " + std::to_string(*q),
                     "payload");
     }
-    auto filter = Filter::make({Clause{"market", {market->catalog}}});
+    auto filter = marketFilter(*market);
     if (!filter) return Rejection{std::move(rid), filter.error()};
-    SubscribeCommand sub;
-    sub.topic = "dex.offer";
-    sub.filter = std::move(*filter);
-    sub.delivery.tag = std::string(kOrderBookTag);
+    // The book comes from the log (snapshot); epoch and match notifications start where it ends.
+    SubscribeCommand sub = feedCommand(kOfferTopic, kOrderBookTag, *filter);
+    sub.snapshot = true;
+    sub.companions = {feedCommand(kEpochTopic, kEpochOrderTag, *filter),
+                      feedCommand(kMatchTopic, kMatchProofTag, *filter)};
     state.pending[rid] = {Route::orderbook, market->name};
     return Command{std::move(rid), std::move(sub)};
   }
@@ -484,7 +593,21 @@ Decoded Dcrdex::decode(std::string_view bytes, bool binary, DialectState& state_
                   "payload.marketid");
   }
   state.pending[rid] = {Route::unsub_orderbook, market->name};
-  return Command{std::move(rid), UnsubscribeCommand{book->second}};
+  // The companions' ids are derived like every shared id, so they need no bookkeeping here; they
+  // leave silently (a book whose snapshot never finished has none).
+  Answer answer;
+  answer.commands.push_back(Command{rid, UnsubscribeCommand{book->second}});
+  if (auto filter = marketFilter(*market)) {
+    for (const auto& [topic, tag] :
+         {std::pair{kEpochTopic, kEpochOrderTag}, std::pair{kMatchTopic, kMatchProofTag}}) {
+      const SubscribeCommand companion = feedCommand(topic, tag, *filter);
+      UnsubscribeCommand leave;
+      leave.subscription = sharedSubscriptionId(groupKey(topic, companion.filter, companion.delivery));
+      leave.implicit = true;
+      answer.commands.push_back(Command{{}, std::move(leave)});
+    }
+  }
+  return answer;
 }
 
 Decoded Dcrdex::connect(const ConnectRequest& request, DialectState& state_base,
@@ -563,7 +686,7 @@ FramePtr Dcrdex::encodeReply(const Reply& reply, DialectState& state_base) const
       if (pending && pending->route == Route::orderbook) {
         state.books[pending->market] = r.subscription;
         if (auto market = dcrdex::marketFromName(pending->market)) {
-          return resultText(r.id, orderBookResult(*market, r.cursor.seq));
+          return resultText(r.id, orderBookResult(*market, r.cursor.seq, r.snapshot));
         }
       }
       if (pending && pending->route == Route::price_feed) {
@@ -598,15 +721,15 @@ FramePtr Dcrdex::encodeReply(const Reply& reply, DialectState& state_base) const
 
 FramePtr Dcrdex::encodeEvent(const Event& event, std::string_view /*subscription*/, const Cursor& /*cursor*/,
                              const Delivery& delivery, const NodeView& /*node*/) const {
-  boost::system::error_code ec;
-  const json::value data =
-      json::parse(event.data.empty() ? std::string_view("{}") : std::string_view(event.data), ec);
-  static const json::object kEmpty;
-  const json::object& object = (!ec && data.is_object()) ? data.get_object() : kEmpty;
+  const json::object object = parseData(event);
 
   std::string out;
   if (delivery.tag == kOrderBookTag) {
     out = bookNote(event, object);
+  } else if (delivery.tag == kEpochOrderTag) {
+    out = epochNote(event, object);
+  } else if (delivery.tag == kMatchProofTag) {
+    out = matchNote(object);
   } else if (delivery.tag == kPriceFeedTag) {
     out = priceNote(object);
   } else {
@@ -616,6 +739,23 @@ FramePtr Dcrdex::encodeEvent(const Event& event, std::string_view /*subscription
     out += '}';
   }
   return makeFrame(std::move(out), false, event.accepted_ns);
+}
+
+void Dcrdex::foldSnapshot(const Delivery& delivery, std::vector<EventPtr>& events) const {
+  if (delivery.tag != kOrderBookTag) return;
+  // The book is every offer whose latest event is `added` (a later `added` of the same id is an
+  // update and replaces the earlier one), in the order of those latest events.
+  std::map<std::string, std::size_t, std::less<>> latest;  // offer id -> index of its latest event
+  std::vector<bool> added(events.size(), false);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const json::object data = parseData(*events[i]);
+    latest.insert_or_assign(std::string(stringField(data, "offer_id")), i);
+    added[i] = stringField(data, "action") != "removed";
+  }
+  std::vector<bool> keep(events.size(), false);
+  for (const auto& [id, index] : latest) keep[index] = added[index];
+  std::size_t i = 0;
+  std::erase_if(events, [&](const EventPtr&) { return !keep[i++]; });
 }
 
 FramePtr Dcrdex::encodeGap(std::string_view /*subscription*/, const Gap& /*gap*/) const { return nullptr; }

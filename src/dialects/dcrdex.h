@@ -2,9 +2,10 @@
 // client's contract: routes, notifications, every error code, the signing conventions).
 //
 // What Herald serves of it: `connect` (account authentication by secp256k1 signature, answered
-// with the gateway's own signature), the market feeds `orderbook` / `unsub_orderbook`
-// (book_order / unbook_order notifications from `dex.offer`) and `price_feed` (price_update from
-// `dex.price`). Herald relays feeds; it does not trade, so order and swap routes are refused.
+// with the gateway's own signature), the market feeds `orderbook` / `unsub_orderbook` (the book
+// read from the log, then book_order / unbook_order from `dex.offer`, epoch_order from `dex.epoch`
+// and match_proof from `dex.match`) and `price_feed` (price_update from `dex.price`). Herald relays
+// feeds; it does not trade, so order and swap routes are refused.
 //
 // Must not: do I/O, keep per-connection state outside DialectState, or renumber a code. The one
 // piece of state shared by every connection is the ConnectLedger (last accepted connect timestamp
@@ -87,10 +88,13 @@ class Dcrdex final : public Dialect {
                  const DecodeContext& context) const override;
 
   FramePtr encodeReply(const Reply& reply, DialectState& state) const override;
-  // book_order / unbook_order for `dex.offer` (tag "orderbook"), price_update for `dex.price` (tag
+  // book_order / unbook_order for `dex.offer` (tag "orderbook"), epoch_order for `dex.epoch` (tag
+  // "epoch_order"), match_proof for `dex.match` (tag "match_proof"), price_update for `dex.price` (tag
   // "price_feed"). Depends only on the event and the delivery: shareable by every subscriber.
   FramePtr encodeEvent(const Event& event, std::string_view subscription, const Cursor& cursor,
                        const Delivery& delivery, const NodeView& node) const override;
+  // An orderbook snapshot keeps the offers on the book: those whose latest event is `added`.
+  void foldSnapshot(const Delivery& delivery, std::vector<EventPtr>& events) const override;
   // dcrdex subscriptions never resume (no cursor on the wire), so there is no gap to report.
   FramePtr encodeGap(std::string_view subscription, const Gap& gap) const override;
 

@@ -90,6 +90,10 @@ class LwsFeed final : public herald::Dialect {
   // does in lws (`error:` queue_error; the client logs in again and gets a fresh tx_sync).
   FramePtr encodeGap(std::string_view subscription, const Gap& gap) const override;
 
+  // A slow consumer's last frame: `error:` queue_error (the seed's code 8: the server could not keep
+  // the client's queue); the client logs in again for a fresh tx_sync.
+  FramePtr closingFrame(ClosingReason reason) const override;
+
   // `tx_sync:` from the account's account.tx history (see the protocol page for every field).
   FramePtr encodeSnapshot(const LoginCommand& login, std::span<const EventPtr> history, const Cursor& head,
                           const NodeView& node) const override;

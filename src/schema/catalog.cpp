@@ -109,6 +109,27 @@ constexpr std::array kDexPrice{
     FieldSpec{"timestamp_ms", Type::uint},
 };
 constexpr std::array kMarketDerive{Derivation{"market", "market"}};
+// A DEX's epoch-based matching (dcrdex): an order entering an epoch's queue, and the proof that
+// closes an epoch (the preimages revealed, the orders that missed, the checksum and shuffle seed).
+// Hex strings are carried as ids; `target` is "" unless the order is a cancel.
+constexpr std::array<std::string_view, 3> kEpochOrderTypes{"limit", "market", "cancel"};
+constexpr std::array kDexEpoch{
+    FieldSpec{"order_id", Type::id},
+    FieldSpec{"market", Type::id},
+    FieldSpec{"epoch", Type::uint},
+    FieldSpec{"order_type", Type::enumeration, false, kEpochOrderTypes},
+    FieldSpec{"direction", Type::enumeration, false, kOfferDirections},
+    FieldSpec{"amount", Type::uint},
+    FieldSpec{"price_rate", Type::uint},
+    FieldSpec{"commitment", Type::id},
+    FieldSpec{"target", Type::text},
+    FieldSpec{"timestamp_ms", Type::uint},
+};
+constexpr std::array kDexMatch{
+    FieldSpec{"market", Type::id},          FieldSpec{"epoch", Type::uint},
+    FieldSpec{"preimages", Type::id_array}, FieldSpec{"misses", Type::id_array},
+    FieldSpec{"checksum", Type::id},        FieldSpec{"seed", Type::id},
+};
 constexpr std::array kDexTrade{
     FieldSpec{"trade_id", Type::id},     FieldSpec{"phase", Type::id},    FieldSpec{"account", Type::id},
     FieldSpec{"counterparty", Type::id}, FieldSpec{"amount", Type::uint},
@@ -158,6 +179,8 @@ constexpr std::array kCatalog{
     TopicSpec{"account.tx", kAccountTx, kAccountDerive},
     TopicSpec{"dex.offer", kDexOffer, kDexOfferDerive},
     TopicSpec{"dex.price", kDexPrice, kMarketDerive},
+    TopicSpec{"dex.epoch", kDexEpoch, kMarketDerive},
+    TopicSpec{"dex.match", kDexMatch, kMarketDerive},
     TopicSpec{"dex.trade", kDexTrade, kDexTradeDerive},
     TopicSpec{"dex.chat", kDexChat, kDexChatDerive},
     TopicSpec{"dex.dispute", kDexDispute, kDexDisputeDerive},

@@ -207,13 +207,20 @@ class ArioTest(GatewayTestCase):
         v1 = await self.client(gw.ws_url, origin="https://evil.example")
         self.assertEqual(await v1.ping(), "pong")
 
-    async def test_ws_port_adds_a_listener_serving_ar(self):
+    async def test_ws_port_adds_a_listener_serving_ar_only(self):
         gw = self.gateway(env={"WS_PORT": "0"})
         self.assertEqual(len(gw.tcp_endpoints()), 2)
         host, port = gw.tcp_endpoints()[1]
         c = await JsonClient.connect(f"ws://{host}:{port}/ar")
         self.addAsyncCleanup(c.close)
         await self.accepted(c, "new_tx")
+        # The ar.io port is ar.io's: other mounts are not upgraded there, but stay on the main port.
+        for path in ("/ws", "/events", "/dex"):
+            with self.assertRaises(websockets.InvalidStatusCode) as refused:
+                await websockets.connect(f"ws://{host}:{port}{path}", open_timeout=harness.WAIT)
+            self.assertEqual(refused.exception.status_code, 404, path)
+        main = await self.client(gw.ws_url)
+        self.assertEqual(await main.ping(), "pong")
 
 
 if __name__ == "__main__":

@@ -257,7 +257,7 @@ class DcrdexTest(GatewayTestCase):
         c = await self.dex_client()
         book = await c.request("orderbook", {"base": 42, "quote": 0})
         self.assertEqual(book["result"]["marketid"], "dcr_btc")
-        self.assertEqual(book["result"]["orders"], [])
+        self.assertEqual(book["result"]["orders"], [])  # nothing was ever published for it
         start_seq = book["result"]["seq"]
         self.assertEqual(await c.request("price_feed"), {"result": {}})
 
@@ -286,6 +286,116 @@ class DcrdexTest(GatewayTestCase):
         self.assertEqual(error_code(await c.request("unsub_orderbook", {"marketid": "dcr_btc"})), 39)
         await self.gw.apublish_ok([harness.offer(4, market="DCR/BTC"), harness.price(5, market="DCR/BTC")])
         # Only the price feed is left.
+        self.assertEqual((await c.note())["route"], "price_update")
+
+    async def test_the_book_comes_from_the_log_and_notifications_follow_it_exactly(self):
+        # History: offer-10 booked and taken off again, offer-11 and -12 on the book, another market's.
+        await self.gw.apublish_ok([
+            harness.offer(10, market="DCR/BTC"), harness.offer(11, market="DCR/BTC", direction="buy"),
+            harness.offer(10, market="DCR/BTC", action="removed"), harness.offer(12, market="DCR/BTC"),
+            harness.offer(13, market="XMR/BTC"),
+        ])
+        c = await self.dex_client()
+        book = (await c.request("orderbook", {"base": 42, "quote": 0}))["result"]
+        self.assertEqual(book["orders"], [
+            {"oid": "offer-11", "side": 1, "qty": 1000000011, "rate": 281011, "time": book["orders"][0]["time"]},
+            {"oid": "offer-12", "side": 2, "qty": 1000000012, "rate": 281012, "time": book["orders"][1]["time"]},
+        ])
+        self.assertIsInstance(book["orders"][0]["time"], int)
+
+        # While a publisher keeps booking and unbooking, a second client takes the book: the book plus
+        # the notifications after it must be exactly what the log says, with no seq at or below the
+        # book's and none twice.
+        stop = asyncio.Event()
+
+        async def publisher():
+            await self.gw.apublish_ok([harness.offer(100, market="DCR/BTC")])
+            i = 101
+            while not stop.is_set():
+                await self.gw.apublish_ok([harness.offer(i, market="DCR/BTC"),
+                                           harness.offer(i - 1, market="DCR/BTC", action="removed")])
+                i += 1
+
+        task = asyncio.create_task(publisher())
+        try:
+            await asyncio.sleep(0)  # let it start; the race it makes is the point, its timing is not
+            d = await self.dex_client()
+            taken = (await d.request("orderbook", {"base": 42, "quote": 0}))["result"]
+        finally:
+            stop.set()
+            await task
+        marker = await self.gw.apublish_ok([harness.offer(999, market="DCR/BTC")])
+        live = {o["oid"] for o in taken["orders"]}
+        seqs = []
+        while True:
+            note = await d.note()
+            if note["route"] not in ("book_order", "unbook_order"):
+                continue
+            seqs.append(note["payload"]["seq"])
+            oid = note["payload"]["oid"]
+            if note["route"] == "book_order":
+                self.assertNotIn(oid, live, f"{oid} booked twice")
+                live.add(oid)
+            else:
+                self.assertIn(oid, live, f"{oid} unbooked but never booked")
+                live.discard(oid)
+            if note["payload"]["seq"] == marker["first_seq"]:
+                break
+        self.assertTrue(all(s > taken["seq"] for s in seqs), (taken["seq"], seqs[:3]))
+        self.assertEqual(seqs, sorted(set(seqs)))
+        # The truth, from the log over HTTP.
+        truth, params = {}, {"topic": "dex.offer", "limit": 1000}
+        while True:
+            page = self.gw.history(**params)
+            for e in page["events"]:
+                if e["data"]["market"] == "DCR/BTC":
+                    truth[e["data"]["offer_id"]] = e["data"]["action"] == "added"
+            if page["at_head"] or not page["events"]:
+                break
+            params["since"] = page["next"]
+        self.assertEqual(live, {oid for oid, on in truth.items() if on})
+
+    async def test_epoch_and_match_notifications(self):
+        c = await self.dex_client()
+        await c.request("orderbook", {"base": 42, "quote": 0})
+        await self.gw.apublish_ok([
+            {"topic": "dex.epoch", "data": {"order_id": "8e4d", "market": "XMR/BTC", "epoch": 1, "order_type": "limit",
+                                            "direction": "sell", "amount": 1, "price_rate": 1, "commitment": "00",
+                                            "target": "", "timestamp_ms": 1}},  # another market
+            {"topic": "dex.epoch", "data": {"order_id": "8e4d", "market": "DCR/BTC", "epoch": 1156832,
+                                            "order_type": "limit", "direction": "sell", "amount": 4000000000,
+                                            "price_rate": 281000, "commitment": "5f3b", "target": "",
+                                            "timestamp_ms": 1732450001000}},
+            {"topic": "dex.epoch", "data": {"order_id": "ca", "market": "DCR/BTC", "epoch": 1156832,
+                                            "order_type": "cancel", "direction": "sell", "amount": 0,
+                                            "price_rate": 0, "commitment": "c1", "target": "8e4d",
+                                            "timestamp_ms": 1732450001001}},
+            {"topic": "dex.match", "data": {"market": "DCR/BTC", "epoch": 1156832, "preimages": ["0a1b"],
+                                            "misses": ["ca"], "checksum": "d4c3", "seed": "9f8e"}},
+        ])
+        limit = await c.note()
+        self.assertEqual(limit["route"], "epoch_order")
+        p = limit["payload"]
+        self.assertEqual({k: v for k, v in p.items() if k != "seq"}, {
+            "marketid": "dcr_btc", "oid": "8e4d", "side": 2, "qty": 4000000000, "rate": 281000,
+            "time": 1732450001000, "com": "5f3b", "otype": 1, "epoch": 1156832})
+        cancel = (await c.note())["payload"]
+        self.assertEqual((cancel["otype"], cancel["target"]), (3, "8e4d"))
+        self.assertNotIn("side", cancel)
+        self.assertGreater(cancel["seq"], p["seq"])
+        proof = await c.note()
+        self.assertEqual(proof, {"type": 3, "route": "match_proof", "payload": {
+            "marketid": "dcr_btc", "epoch": 1156832, "preimages": ["0a1b"], "misses": ["ca"], "csum": "d4c3",
+            "seed": "9f8e"}})
+        # Leaving the book leaves its epoch and match notifications too: the price published after the
+        # proof is the next thing this connection hears.
+        self.assertEqual(await c.request("price_feed"), {"result": {}})
+        self.assertEqual(await c.request("unsub_orderbook", {"marketid": "dcr_btc"}), {"result": True})
+        await self.gw.apublish_ok([
+            {"topic": "dex.match", "data": {"market": "DCR/BTC", "epoch": 1156833, "preimages": [],
+                                            "misses": [], "checksum": "00", "seed": "00"}},
+            harness.price(7, market="DCR/BTC"),
+        ])
         self.assertEqual((await c.note())["route"], "price_update")
 
 

@@ -1,6 +1,6 @@
 """Listeners and handshake policy: TLS (wss + https), Unix domain socket (WebSocket + HTTP), several
-listeners on one gateway, the connection limit (503 before the upgrade), allowed origins (403) and
-unknown paths (404)."""
+listeners on one gateway, a listener dedicated to one mount, the connection limit (503 before the
+upgrade), allowed origins (403) and unknown paths (404)."""
 
 import asyncio
 import http.client
@@ -188,6 +188,27 @@ class ListenersTest(GatewayTestCase):
         self.assertEqual(status, 404, body)
         c = await self.client(gw.ws_url)
         self.assertEqual(await c.ping(), "pong")
+
+    async def test_a_listener_may_be_dedicated_to_one_mount(self):
+        gw = self.gateway(args=["--listen", "127.0.0.1:0/events"])  # after the harness's 127.0.0.1:0
+        endpoints = gw.tcp_endpoints()
+        self.assertEqual(len(endpoints), 2, gw.endpoints)
+        host, port = endpoints[1]
+        sip50 = await websockets.connect(f"ws://{host}:{port}/events", open_timeout=harness.WAIT)
+        self.addAsyncCleanup(sip50.close)
+        self.assertEqual(json.loads(await asyncio.wait_for(sip50.recv(), harness.WAIT))["e"], "CONNECTED")
+        with self.assertRaises(websockets.InvalidStatusCode) as refused:
+            await harness.RpcClient.connect(f"ws://{host}:{port}/ws")
+        self.assertEqual(refused.exception.status_code, 404)
+        c = await self.client(f"ws://{endpoints[0][0]}:{endpoints[0][1]}/ws")
+        self.assertEqual(await c.ping(), "pong")
+
+    def test_a_dedicated_listener_for_an_unmounted_path_is_a_config_error(self):
+        out = subprocess.run([harness.herald_binary(), "serve", "--listen", "127.0.0.1:0/nowhere"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("--listen: 127.0.0.1:0/nowhere", out.stderr + out.stdout)
+        self.assertIn("nothing is mounted at /nowhere", out.stderr + out.stdout)
 
 
 if __name__ == "__main__":

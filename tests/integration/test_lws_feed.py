@@ -6,13 +6,16 @@ chain.block and chain.reorg events are published through the publish API, as a s
 
 import asyncio
 import json
+import struct
 import subprocess
+import time
 
 import msgpack
 import websockets
 
 import harness
 from harness import GatewayTestCase, WAIT
+from test_slow_consumer import RawWebSocket
 
 ADDRESS = "47nPhxp2cJeKN2NjamupNUNA13XgzcYPzQBCzzsKcj717s8M2UpFVmmdwSuYwgyy8kPDwU7hpEqTTDvfe5LAb9Aj6nwmEzf"
 VIEW_KEY = "ee171270296bbc26d5be4455b6313e1a2086a92080e205f77d6f861f8e5fd205"
@@ -227,6 +230,40 @@ class LwsFeedTest(GatewayTestCase):
             prefix, error = await f.recv()
             self.assertEqual((prefix, error["code"]), ("error:", 7))
             self.assertIsNotNone(await f.closed())
+
+    async def test_a_client_that_stops_reading_gets_queue_error_then_the_close(self):
+        # A small queue (its lower bound, publish.max_data_bytes), so blocks: messages overflow it
+        # behind a client that reads nothing; a long idle timeout, so only the slow-consumer policy
+        # can close it.
+        gw = self.start(limits={"queue_bytes": 64 << 10, "idle_timeout_ms": 600000})
+        slow = await asyncio.to_thread(RawWebSocket, gw.port, "/feed", subprotocol=JSON)
+        self.addCleanup(slow.close)
+        slow.send_text("login:" + json.dumps({"account": {"address": ADDRESS, "view_key": VIEW_KEY}}))
+        opcode, payload = await asyncio.to_thread(slow.read_frame)
+        self.assertEqual((opcode, payload[:8]), (1, b"tx_sync:"))
+        # From here on the client reads nothing until the gateway has given up on it.
+
+        # Up to 200,000 blocks: messages of ~60 bytes, several times any socket buffers.
+        for first in range(1000, 1000 + 200 * 1000, 1000):
+            await gw.apublish_ok([chain_block(h) for h in range(first, first + 1000)])
+            if gw.metric(harness.M_SLOW_CLOSES, default=0) >= 1:
+                break
+        self.assertEqual(gw.metric(harness.M_SLOW_CLOSES), 1, "200,000 blocks: messages never overflowed the queue")
+
+        # Reading now (within the transport's 5 s close grace) drains the frames already handed to
+        # the socket, then the closing frame, then the close.
+        frames, ended = await asyncio.to_thread(slow.read_to_eof, time.monotonic() + 20)
+        self.assertIn(ended, ("eof", "reset"))
+        texts = [p.decode() for op, p in frames if op == 1]
+        self.assertTrue(texts, "nothing was written to the slow client")
+        self.assertTrue(all(t.startswith("blocks:") for t in texts[:-1]), texts[-2:])
+        self.assertTrue(texts[-1].startswith("error:"), texts[-1][:80])
+        error = json.loads(texts[-1][len("error:"):])
+        self.assertEqual(error["code"], 8)
+        self.assertIn("slow consumer", error["msg"])
+        closes = [p for op, p in frames if op == 8]
+        self.assertEqual(len(closes), 1, "a close frame follows the error")
+        self.assertEqual(struct.unpack("!H", closes[0][:2])[0], 1008)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,20 @@ class SignumTest(GatewayTestCase):
             await websockets.connect(ws_url(off, "/events"), open_timeout=harness.WAIT)
         self.assertEqual(refused.exception.status_code, 404)
 
+    async def test_websocket_port_is_a_listener_for_sip50_only(self):
+        gw = self.gateway(args=["--signum-port", "0"])
+        self.assertEqual(len(gw.tcp_endpoints()), 2)
+        host, port = gw.tcp_endpoints()[1]
+        c = await JsonClient.connect(f"ws://{host}:{port}/events")
+        self.addAsyncCleanup(c.close)
+        await c.take(is_event("CONNECTED"))
+        for path in ("/ws", "/ar"):
+            with self.assertRaises(websockets.InvalidStatusCode) as refused:
+                await websockets.connect(f"ws://{host}:{port}{path}", open_timeout=harness.WAIT)
+            self.assertEqual(refused.exception.status_code, 404, path)
+        main = await self.sip50(gw)  # the main listener still serves every mount
+        await main.take(is_event("CONNECTED"))
+
 
 if __name__ == "__main__":
     harness.main()

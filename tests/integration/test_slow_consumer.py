@@ -28,7 +28,7 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 class RawWebSocket:
     """The client side of RFC 6455 written out: handshake, one masked text frame, frame parsing."""
 
-    def __init__(self, port, path="/ws", rcvbuf=4096, timeout=10):
+    def __init__(self, port, path="/ws", rcvbuf=4096, timeout=10, subprotocol=harness.SUBPROTOCOL):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect: sets the window
         self.sock.settimeout(timeout)
@@ -37,7 +37,7 @@ class RawWebSocket:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                           f"Sec-WebSocket-Protocol: {harness.SUBPROTOCOL}\r\n\r\n").encode())
+                           f"Sec-WebSocket-Protocol: {subprotocol}\r\n\r\n").encode())
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(4096)
             if not chunk:

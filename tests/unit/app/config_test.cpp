@@ -542,6 +542,8 @@ TEST(ConfigTest, ArioEnvironmentVariablesMapOntoTheArioMount) {
   ASSERT_EQ(c.server.listeners.size(), 2U);
   EXPECT_EQ(c.server.listeners[1].host, "0.0.0.0");
   EXPECT_EQ(c.server.listeners[1].port, 3333);
+  EXPECT_EQ(c.server.listeners[1].paths, std::vector<std::string>{"/ar"});  // the ar.io path only
+  EXPECT_TRUE(c.server.listeners[0].paths.empty());
   EXPECT_EQ(fieldOf(load({}, {{"WS_PORT", "70000"}})), "server.listen");
 
   c = ok(load({}, {{"WS_CORS", "*"}}));
@@ -550,6 +552,33 @@ TEST(ConfigTest, ArioEnvironmentVariablesMapOntoTheArioMount) {
   EXPECT_EQ(c.dialects.ario_allowed_origins,
             (std::vector<std::string>{"https://a.example", "https://b.example"}));
   EXPECT_EQ(fieldOf(load({}, {{"WS_CORS", "nonsense"}})), "dialects.ario_allowed_origins");
+}
+
+TEST(ConfigTest, AListenerMayBeDedicatedToOneMount) {
+  Config c = ok(load({"--listen", "127.0.0.1:8080", "--listen", "127.0.0.1:3333/ar"}));
+  ASSERT_EQ(c.server.listeners.size(), 2U);
+  EXPECT_TRUE(c.server.listeners[0].paths.empty());
+  EXPECT_EQ(c.server.listeners[1].port, 3333);
+  EXPECT_EQ(c.server.listeners[1].paths, std::vector<std::string>{"/ar"});
+
+  // A path nothing is mounted at, or not a path at all: the key is named.
+  const auto unmounted = load({"--listen", "127.0.0.1:3333/nowhere"});
+  EXPECT_EQ(fieldOf(unmounted), "server.listen");
+  EXPECT_NE(errorOf(unmounted).find("nothing is mounted at /nowhere"), std::string::npos)
+      << errorOf(unmounted);
+  EXPECT_EQ(fieldOf(load({"--listen", "127.0.0.1:3333/"})), "server.listen");
+  EXPECT_EQ(fieldOf(load({"--listen", "127.0.0.1:3333/a b"})), "server.listen");
+  EXPECT_EQ(fieldOf(load({"--listen", "127.0.0.1:3333/ar", "--ario-path", ""})), "server.listen");
+
+  // SIP-50's API.WebsocketPort: a listener for the SIP-50 path only.
+  c = ok(load({"--listen", "0.0.0.0:9000", "--signum-port", "8126"}));
+  ASSERT_EQ(c.server.listeners.size(), 2U);
+  EXPECT_EQ(c.server.listeners[1].host, "0.0.0.0");
+  EXPECT_EQ(c.server.listeners[1].port, 8126);
+  EXPECT_EQ(c.server.listeners[1].paths, std::vector<std::string>{"/events"});
+  c = ok(load({"--signum-port", "8126", "--signum-path", "/sig"}));
+  EXPECT_EQ(c.server.listeners.back().paths, std::vector<std::string>{"/sig"});
+  EXPECT_EQ(fieldOf(load({"--signum-port", "70000"})), "dialects.signum_port");
 }
 
 TEST(ConfigTest, AccountsAreAccountColonSecretAndNeverEchoed) {

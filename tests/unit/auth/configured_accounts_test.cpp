@@ -44,6 +44,7 @@ TEST_F(ConfiguredAccountsTest, WrongSecretOrUnknownAccountIsUnauthorized) {
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, Errc::unauthorized);
   EXPECT_EQ(wrong.error().message, "secret does not match");
+  EXPECT_EQ(wrong.error().field, "secret");
   auto prefix = verify("4Alice", "a1b2c");
   ASSERT_FALSE(prefix);
   EXPECT_EQ(prefix.error().code, Errc::unauthorized);
@@ -53,6 +54,7 @@ TEST_F(ConfiguredAccountsTest, WrongSecretOrUnknownAccountIsUnauthorized) {
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::unauthorized);
   EXPECT_EQ(unknown.error().message, "unknown account");
+  EXPECT_EQ(unknown.error().field, "account");
 }
 
 TEST_F(ConfiguredAccountsTest, EmptyInputIsInvalid) {

@@ -20,6 +20,7 @@ struct LineOptions {
   std::vector<std::string> implicit;    // topics subscribed on open, with no reply
   std::int64_t heartbeat_ms = 0;
   std::string snapshot_topic;           // login: history topic; afterLogin subscribes to it
+  std::string closing;                  // non-empty: the closing frame for a slow consumer
 };
 
 class LineDialect final : public Dialect {
@@ -31,6 +32,10 @@ class LineDialect final : public Dialect {
   bool sharedSubscriptionIds() const override { return options_.shared_ids; }
   std::int64_t heartbeatMs() const override { return options_.heartbeat_ms; }
   FramePtr heartbeat() const override { return makeFrame("heartbeat"); }
+  FramePtr closingFrame(ClosingReason reason) const override {
+    if (options_.closing.empty() || reason != ClosingReason::slow_consumer) return nullptr;
+    return makeFrame(options_.closing);
+  }
 
   Opening open(const NodeView& node, DialectState&) const override {
     Opening opening;
@@ -102,6 +107,15 @@ class LineDialect final : public Dialect {
       c.filter = *Filter::make(clauses);
       return Command{"s", c};
     }
+    if (verb == "book") {  // a snapshot subscription to dex.offer with a chain.block companion
+      SubscribeCommand c;
+      c.topic = "dex.offer";
+      c.snapshot = true;
+      SubscribeCommand companion;
+      companion.topic = "chain.block";
+      c.companions.push_back(companion);
+      return Command{"b", c};
+    }
     if (verb == "fatal") return Rejection{"", Error::make(Errc::invalid_request, "fatal"), true, 1002};
     return Rejection{"", Error::make(Errc::unknown_method, "unknown " + verb)};
   }
@@ -111,7 +125,10 @@ class LineDialect final : public Dialect {
         [](const auto& r) -> FramePtr {
           using T = std::decay_t<decltype(r)>;
           if constexpr (std::is_same_v<T, SubscribedReply>) {
-            return makeFrame("subscribed " + r.subscription + " " + r.cursor.toString());
+            std::string text = "subscribed " + r.subscription + " " + r.cursor.toString();
+            if (!r.snapshot.empty()) text += " snapshot";
+            for (const auto& e : r.snapshot) text += " " + std::to_string(e->seq);
+            return makeFrame(text);
           } else if constexpr (std::is_same_v<T, UnsubscribedReply>) {
             return makeFrame("unsubscribed " + r.subscription);
           } else if constexpr (std::is_same_v<T, PongReply>) {
@@ -143,6 +160,10 @@ class LineDialect final : public Dialect {
     std::string text = "snapshot " + login.account;
     for (const auto& e : history) text += " " + std::to_string(e->seq);
     return makeFrame(text + " head=" + std::to_string(head.seq));
+  }
+  // A test fold: odd seqs are "current", even ones superseded.
+  void foldSnapshot(const Delivery&, std::vector<EventPtr>& events) const override {
+    std::erase_if(events, [](const EventPtr& e) { return e->seq % 2 == 0; });
   }
   std::vector<SubscribeCommand> afterLogin(const LoginCommand& login) const override {
     SubscribeCommand c;
@@ -239,6 +260,17 @@ class HubTest : public ::testing::Test {
   void say(SessionId id, std::string_view text) { hub_->onMessage(id, text, false, now_); }
   void publish(std::vector<EventPtr> events) { hub_->publish(events, now_); }
   void tick() { hub_->tick(now_); }
+  // A session of `dialect` (the default one when null) subscribed to dex.offer, published to until
+  // its 100-byte queue overflows and the hub closes it as a slow consumer.
+  SessionId overflowed(RecordingOutlet& out, const Dialect* dialect = nullptr) {
+    HubLimits limits;
+    limits.queue_bytes = 100;
+    makeHub(limits);
+    const auto s = open(out, dialect);
+    say(s, "sub dex.offer");
+    for (std::uint64_t seq = 1; seq <= 20 && !out.closed_code; ++seq) publish({makeEvent(seq)});
+    return s;
+  }
 
   TopicSet topics_;
   LineDialect dialect_;
@@ -380,6 +412,30 @@ TEST_F(HubTest, SlowConsumerIsClosedWhileFastOneKeepsReceiving) {
   EXPECT_EQ(metrics_.queue_bytes.load(), 0);
 }
 
+TEST_F(HubTest, SlowConsumerWithoutClosingFrameIsClosedAtOnce) {
+  RecordingOutlet out;
+  const auto s = overflowed(out);
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_FALSE(out.closed_after_flush);
+  EXPECT_TRUE(take(s).empty());
+}
+
+TEST_F(HubTest, SlowConsumerGetsOnlyTheDialectsClosingFrameThenTheClose) {
+  LineOptions options;
+  options.closing = "queue full";
+  LineDialect closing(options);
+  RecordingOutlet out;
+  const auto s = overflowed(out, &closing);
+  ASSERT_TRUE(out.closed_code);
+  EXPECT_EQ(*out.closed_code, close_code::policy);
+  EXPECT_EQ(out.closed_reason, "slow consumer");
+  EXPECT_TRUE(out.closed_after_flush);
+  publish({makeEvent(99)});  // nothing more is queued behind the closing frame
+  EXPECT_EQ(take(s), std::vector<std::string>{"queue full"});
+  EXPECT_EQ(metrics_.slow_consumer_closes.load(), 1u);
+  EXPECT_EQ(metrics_.queue_bytes.load(), 0);
+}
+
 TEST_F(HubTest, RateLimitAnswersThenClosesPersistentAbuse) {
   HubLimits limits;
   limits.inbound = RateLimit{1, 2};
@@ -444,6 +500,90 @@ TEST_F(HubTest, ResumeReplaysThenGoesLiveWithoutGapOrDuplicate) {
   publish({makeEvent(8)});
   EXPECT_EQ(take(s), std::vector<std::string>{"event " + id + " 8"});
   EXPECT_EQ(metrics_.replayed_events.load(), 4u);
+}
+
+TEST_F(HubTest, SnapshotFoldsHistoryIntoTheReplyThenGoesLiveWithoutGapOrDuplicate) {
+  makeHub({}, Cursor{kEpoch, 5});
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "book");
+  ASSERT_EQ(history_.reads.size(), 1u);
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 0}));  // from the start of the log
+  EXPECT_EQ(history_.reads[0].topic, "dex.offer");
+
+  ReadBatch first;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) first.events.push_back(makeEvent(seq));
+  first.events.push_back(makeEvent(4, "dex.offer", "XMR/USD"));
+  first.next = Cursor{kEpoch, 4};
+  history_.answer(first);
+  EXPECT_TRUE(take(s).empty());  // nothing until the whole history is read
+  ASSERT_EQ(history_.reads.size(), 1u);
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 4}));
+
+  publish({makeEvent(6), makeEvent(7), makeEvent(8, "chain.block")});  // live while reading: held
+  EXPECT_TRUE(take(s).empty());
+
+  ReadBatch last;
+  last.events = {makeEvent(5), makeEvent(6)};
+  last.next = Cursor{kEpoch, 6};
+  last.at_head = true;
+  history_.answer(last);
+
+  auto frames = take(s);
+  ASSERT_EQ(frames.size(), 2u) << frames[0];
+  const std::string id = frames[0].substr(11, 17);
+  // Folded (even seqs dropped), ends at 6; the held 6 is not sent again, 7 follows.
+  EXPECT_EQ(frames[0], "subscribed " + id + " " + (Cursor{kEpoch, 6}).toString() + " snapshot 1 3 5");
+  EXPECT_EQ(frames[1], "event " + id + " 7");
+  EXPECT_EQ(metrics_.replayed_events.load(), 0u);
+
+  // The companion starts where the snapshot ends: the chain.block published meanwhile is replayed.
+  ASSERT_EQ(history_.reads.size(), 1u);
+  EXPECT_EQ(history_.reads[0].after, (Cursor{kEpoch, 6}));
+  EXPECT_EQ(history_.reads[0].topic, "chain.block");
+  ReadBatch blocks;
+  blocks.events = {makeEvent(8, "chain.block")};
+  blocks.next = Cursor{kEpoch, 8};
+  blocks.at_head = true;
+  history_.answer(blocks);
+  auto companion = take(s);
+  ASSERT_EQ(companion.size(), 1u);  // implicit: no reply, only the event
+  EXPECT_EQ(companion[0].substr(0, 6), "event ");
+  EXPECT_EQ(companion[0].substr(companion[0].size() - 2), " 8");
+
+  publish({makeEvent(9), makeEvent(10, "chain.block")});
+  EXPECT_EQ(take(s).size(), 2u);
+  EXPECT_EQ(metrics_.subscriptions.load(), 2);
+}
+
+TEST_F(HubTest, SnapshotNeedsRoomForItsCompanionsUpFront) {
+  HubLimits limits;
+  limits.max_subscriptions = 2;
+  makeHub(limits);
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "sub chain.block");
+  take(s);
+  say(s, "book");  // itself and one companion: three in all
+  EXPECT_EQ(take(s), std::vector<std::string>{"error too_many_subscriptions"});
+  EXPECT_TRUE(history_.reads.empty());
+}
+
+TEST_F(HubTest, SnapshotOverTheBoundIsRefused) {
+  HubLimits limits;
+  limits.snapshot_events = 2;
+  makeHub(limits, Cursor{kEpoch, 9});
+  RecordingOutlet out;
+  auto s = open(out);
+  say(s, "book");
+  ReadBatch batch;
+  for (std::uint64_t seq = 1; seq <= 9; ++seq) batch.events.push_back(makeEvent(seq));
+  batch.next = Cursor{kEpoch, 9};
+  batch.at_head = true;
+  history_.answer(batch);
+  EXPECT_EQ(take(s), std::vector<std::string>{"error too_large"});
+  EXPECT_EQ(metrics_.subscriptions.load(), 0);
+  EXPECT_TRUE(history_.reads.empty());  // no companion without its book
 }
 
 TEST_F(HubTest, ResumeReportsGapBeforeReplayedEvents) {

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/subscription_index.h"
+
 namespace herald::dialects {
 namespace {
 
@@ -71,6 +73,7 @@ class DcrdexTest : public ::testing::Test {
   int codeOf(const Decoded& decoded) {
     if (const auto* r = std::get_if<Rejection>(&decoded)) return Dcrdex::errorCode(r->error.code);
     if (const auto* a = std::get_if<Answer>(&decoded)) {
+      if (a->frames.empty()) return 0;  // commands only (unsub_orderbook)
       const json::value v = json::parse(a->frames.at(0)->bytes);
       const auto& payload = v.at("payload").as_object();
       if (payload.contains("error") && !payload.at("error").is_null()) {
@@ -124,7 +127,7 @@ TEST_F(DcrdexTest, SeedExampleResponseShapeIsWhatTheGatewaySends) {
       decode(R"({"type":1,"id":7,"route":"orderbook","payload":{"base":42,"quote":0}})")));
   dialect->encodeReply(SubscribedReply{"7", "s1", "dex.offer", Cursor{1, 10}, {}}, *state);
   const auto d = decode(R"({"type":1,"id":123,"route":"unsub_orderbook","payload":{"marketid":"dcr_btc"}})");
-  ASSERT_TRUE(std::holds_alternative<Command>(d));
+  ASSERT_TRUE(std::holds_alternative<Answer>(d));
   const auto frame = dialect->encodeReply(UnsubscribedReply{"123", "s1"}, *state);
   EXPECT_EQ(frame->bytes, R"({"type":2,"id":123,"payload":{"result":true}})");
   EXPECT_EQ(json::parse(frame->bytes),
@@ -326,31 +329,148 @@ TEST_F(DcrdexTest, FeedsCanBeConfiguredToNeedConnect) {
 
 // --- market feeds ----------------------------------------------------------------------------
 
-TEST_F(DcrdexTest, OrderBookSubscribesToTheMarketsOffers) {
+Event offerEvent(std::uint64_t seq, std::string_view id, std::string_view action,
+                 std::string_view direction = "sell", std::uint64_t amount = 2500000000) {
+  return Event{"dex.offer",
+               seq,
+               1732450001000 + static_cast<std::int64_t>(seq),
+               {{"market", {"DCR/BTC"}}},
+               R"({"offer_id":")" + std::string(id) + R"(","action":")" + std::string(action) +
+                   R"(","market":"DCR/BTC","direction":")" + std::string(direction) +
+                   R"(","price_rate":281000,"amount":)" + std::to_string(amount) +
+                   R"(,"currency":"BTC","payment_method":"BLOCKCHAINS"})"};
+}
+
+std::vector<EventPtr> pointers(std::vector<Event> events) {
+  std::vector<EventPtr> out;
+  for (auto& e : events) out.push_back(std::make_shared<const Event>(std::move(e)));
+  return out;
+}
+
+TEST_F(DcrdexTest, OrderBookSubscribesToTheMarketsOffersEpochsAndMatches) {
   const auto d = decode(R"({"type":1,"id":21,"route":"orderbook","payload":{"base":42,"quote":0}})");
   ASSERT_TRUE(std::holds_alternative<Command>(d));
   const Command& command = std::get<Command>(d);
   EXPECT_EQ(command.id, "21");
   const auto& sub = std::get<SubscribeCommand>(command.body);
+  const std::string market = Filter::make({Clause{"market", {"DCR/BTC"}}})->canonical();
   EXPECT_EQ(sub.topic, "dex.offer");
-  EXPECT_EQ(sub.filter.canonical(), Filter::make({Clause{"market", {"DCR/BTC"}}})->canonical());
+  EXPECT_EQ(sub.filter.canonical(), market);
   EXPECT_EQ(sub.delivery.tag, "orderbook");
+  EXPECT_TRUE(sub.snapshot);  // the book comes from the log
   EXPECT_FALSE(sub.since);
   EXPECT_FALSE(sub.implicit);
+  ASSERT_EQ(sub.companions.size(), 2u);
+  EXPECT_EQ(sub.companions[0].topic, "dex.epoch");
+  EXPECT_EQ(sub.companions[0].delivery.tag, "epoch_order");
+  EXPECT_EQ(sub.companions[1].topic, "dex.match");
+  EXPECT_EQ(sub.companions[1].delivery.tag, "match_proof");
+  for (const auto& c : sub.companions) EXPECT_EQ(c.filter.canonical(), market);
 
-  const auto frame =
-      dialect->encodeReply(SubscribedReply{"21", "s9", "dex.offer", Cursor{7, 1042}, sub.delivery}, *state);
+  // The result is the reference's OrderBook with the book the hub read (already folded).
+  SubscribedReply reply{
+      "21",         "s9",
+      "dex.offer",  Cursor{7, 1042},
+      sub.delivery, pointers({offerEvent(3, "o-1", "added"), offerEvent(9, "o-2", "added", "buy", 100)})};
+  const auto frame = dialect->encodeReply(reply, *state);
   EXPECT_EQ(json::parse(frame->bytes), json::parse(R"({"type":2,"id":21,"payload":{"result":{
-      "marketid":"dcr_btc","seq":1042,"epoch":0,"orders":[],"baseFeeRate":0,"quoteFeeRate":0,"recentMatches":[]}}})"));
+      "marketid":"dcr_btc","seq":1042,"epoch":0,"orders":[
+        {"oid":"o-1","side":2,"qty":2500000000,"rate":281000,"time":1732450001003},
+        {"oid":"o-2","side":1,"qty":100,"rate":281000,"time":1732450001009}],
+      "baseFeeRate":0,"quoteFeeRate":0,"recentMatches":[]}}})"));
 
-  // Leaving it unsubscribes exactly that subscription.
+  // Leaving it unsubscribes the book and, silently, its two companions (their ids are derived).
   const auto u = decode(R"({"type":1,"id":22,"route":"unsub_orderbook","payload":{"marketid":"dcr_btc"}})");
-  ASSERT_TRUE(std::holds_alternative<Command>(u));
-  EXPECT_EQ(std::get<UnsubscribeCommand>(std::get<Command>(u).body).subscription, "s9");
+  ASSERT_TRUE(std::holds_alternative<Answer>(u));
+  const Answer& answer = std::get<Answer>(u);
+  EXPECT_TRUE(answer.frames.empty());
+  EXPECT_FALSE(answer.close_code);
+  ASSERT_EQ(answer.commands.size(), 3u);
+  EXPECT_EQ(answer.commands[0].id, "22");
+  EXPECT_EQ(std::get<UnsubscribeCommand>(answer.commands[0].body).subscription, "s9");
+  EXPECT_FALSE(std::get<UnsubscribeCommand>(answer.commands[0].body).implicit);
+  for (std::size_t i = 1; i < 3; ++i) {
+    const auto& leave = std::get<UnsubscribeCommand>(answer.commands[i].body);
+    const auto& companion = sub.companions[i - 1];
+    EXPECT_TRUE(leave.implicit);
+    EXPECT_EQ(leave.subscription,
+              sharedSubscriptionId(groupKey(companion.topic, companion.filter, companion.delivery)));
+  }
   dialect->encodeReply(UnsubscribedReply{"22", "s9"}, *state);
   EXPECT_EQ(
       codeOf(decode(R"({"type":1,"id":23,"route":"unsub_orderbook","payload":{"marketid":"dcr_btc"}})")),
       kNotSubscribedError);
+}
+
+TEST_F(DcrdexTest, TheBookIsTheOffersAddedAndNotRemoved) {
+  Delivery book;
+  book.tag = "orderbook";
+  auto events =
+      pointers({offerEvent(1, "a", "added"), offerEvent(2, "b", "added"), offerEvent(3, "a", "removed"),
+                offerEvent(4, "c", "added"), offerEvent(5, "b", "added", "sell", 7),  // b updated
+                offerEvent(6, "d", "added"), offerEvent(7, "d", "removed"), offerEvent(8, "a", "added")});
+  dialect->foldSnapshot(book, events);
+  std::vector<std::uint64_t> seqs;
+  for (const auto& e : events) seqs.push_back(e->seq);
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{4, 5, 8}));
+
+  // Folding is idempotent (the hub folds after every page) and leaves other feeds alone.
+  dialect->foldSnapshot(book, events);
+  EXPECT_EQ(events.size(), 3u);
+  Delivery other;
+  other.tag = "price_feed";
+  auto all = pointers({offerEvent(1, "a", "added"), offerEvent(2, "a", "removed")});
+  dialect->foldSnapshot(other, all);
+  EXPECT_EQ(all.size(), 2u);
+}
+
+// An event of the DCR/BTC market as the log hands it over (time_ms is not used by these notes).
+Event dcrBtcEvent(std::string topic, std::uint64_t seq, std::string data) {
+  return Event{std::move(topic), seq, 1732450009000, {{"market", {"DCR/BTC"}}}, std::move(data)};
+}
+
+TEST_F(DcrdexTest, EpochOrderHasTheReferenceShape) {
+  Delivery delivery;
+  delivery.tag = "epoch_order";
+  Event limit = dcrBtcEvent(
+      "dex.epoch", 1100,
+      R"({"order_id":"8e4d","market":"DCR/BTC","epoch":1156832,"order_type":"limit","direction":"sell",)"
+      R"("amount":4000000000,"price_rate":281000,"commitment":"5f3b","target":"",)"
+      R"("timestamp_ms":1732450001000})");
+  limit.accepted_ns = 5;
+  const auto frame = dialect->encodeEvent(limit, "e1", Cursor{7, 1100}, delivery, NodeView{});
+  EXPECT_EQ(frame->bytes,
+            R"({"type":3,"route":"epoch_order","payload":{"seq":1100,"marketid":"dcr_btc","oid":"8e4d",)"
+            R"("side":2,"qty":4000000000,"rate":281000,"time":1732450001000,"com":"5f3b","otype":1,)"
+            R"("epoch":1156832}})");
+  EXPECT_EQ(frame->accepted_ns, 5);
+
+  // A market order has no rate (the reference omits a zero rate); a cancel has no trade and names
+  // its target.
+  Event market = limit;
+  market.data = R"({"order_id":"9a","market":"DCR/BTC","epoch":7,"order_type":"market","direction":"buy",)"
+                R"("amount":10,"price_rate":0,"commitment":"c0","target":"","timestamp_ms":1})";
+  EXPECT_EQ(json::parse(dialect->encodeEvent(market, "e1", Cursor{7, 1100}, delivery, NodeView{})->bytes),
+            json::parse(R"({"type":3,"route":"epoch_order","payload":{"seq":1100,"marketid":"dcr_btc",
+                "oid":"9a","side":1,"qty":10,"time":1,"com":"c0","otype":2,"epoch":7}})"));
+  Event cancel = limit;
+  cancel.data = R"({"order_id":"ca","market":"DCR/BTC","epoch":7,"order_type":"cancel","direction":"sell",)"
+                R"("amount":0,"price_rate":0,"commitment":"c1","target":"8e4d","timestamp_ms":2})";
+  EXPECT_EQ(json::parse(dialect->encodeEvent(cancel, "e1", Cursor{7, 1100}, delivery, NodeView{})->bytes),
+            json::parse(R"({"type":3,"route":"epoch_order","payload":{"seq":1100,"marketid":"dcr_btc",
+                "oid":"ca","time":2,"com":"c1","otype":3,"epoch":7,"target":"8e4d"}})"));
+}
+
+TEST_F(DcrdexTest, MatchProofHasTheReferenceShapeAndNoSeq) {
+  Delivery delivery;
+  delivery.tag = "match_proof";
+  const Event proof =
+      dcrBtcEvent("dex.match", 1200,
+                  R"({"market":"DCR/BTC","epoch":1156832,"preimages":["0a1b","2c3d"],"misses":["8e4d"],)"
+                  R"("checksum":"d4c3","seed":"9f8e"})");
+  EXPECT_EQ(dialect->encodeEvent(proof, "m1", Cursor{7, 1200}, delivery, NodeView{})->bytes,
+            R"({"type":3,"route":"match_proof","payload":{"marketid":"dcr_btc","epoch":1156832,)"
+            R"("preimages":["0a1b","2c3d"],"misses":["8e4d"],"csum":"d4c3","seed":"9f8e"}})");
 }
 
 TEST_F(DcrdexTest, OrderBookErrors) {

@@ -450,12 +450,15 @@ TEST_P(LwsFeedTest, OversizedLoginIsRefused) {
 TEST(LwsFeedCodes, HubErrorsMapToLwsCodes) {
   EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "unknown account", "account")),
             LwsCode::account_not_found);
-  EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "unknown account")), LwsCode::account_not_found);
+  // The mapping reads the field, never the message text.
+  EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "unknown account")), LwsCode::bad_view_key);
   EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "view key does not match")),
             LwsCode::bad_view_key);
   EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "mismatch", "secret")), LwsCode::bad_view_key);
   // auth::ConfiguredAccounts' two refusals.
-  EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "secret does not match")),
+  EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "unknown account", "account")),
+            LwsCode::account_not_found);
+  EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::unauthorized, "secret does not match", "secret")),
             LwsCode::bad_view_key);
   EXPECT_EQ(LwsFeed::lwsCode(Error::make(Errc::invalid_params, "secret is empty", "secret")),
             LwsCode::bad_view_key);
@@ -825,12 +828,19 @@ TEST_P(LwsFeedTest, SeedErrorExample) {
   EXPECT_EQ(p.payload, example);
 }
 
+TEST_P(LwsFeedTest, SlowConsumerClosingFrameIsQueueError) {
+  const Parsed p = both([](const LwsFeed& d) { return d.closingFrame(ClosingReason::slow_consumer); });
+  EXPECT_EQ(p.prefix, "error:");
+  EXPECT_EQ(p.payload.at("code"), 8);
+  EXPECT_NE(std::string(p.payload.at("msg").as_string()).find("slow consumer"), std::string::npos);
+}
+
 // Every code 0-9 reaches a client through some path of this dialect.
 TEST(LwsFeedCodes, EveryCodeHasAPath) {
   std::set<int> seen;
   const Error errors[] = {
       Error::make(Errc::internal, "x"),                            // 0
-      Error::make(Errc::unauthorized, "unknown account"),          // 1
+      Error::make(Errc::unauthorized, "x", "account"),             // 1
       Error::make(Errc::invalid_params, "x", "account.address"),   // 2
       Error::make(Errc::invalid_params, "x", "account.view_key"),  // 3
       Error::make(Errc::unavailable, "x"),                         // 5
@@ -840,7 +850,7 @@ TEST(LwsFeedCodes, EveryCodeHasAPath) {
   };
   for (const Error& e : errors) seen.insert(static_cast<int>(LwsFeed::lwsCode(e)));
   seen.insert(static_cast<int>(LwsCode::blockchain_reorg));  // chain.reorg warning (tested above)
-  seen.insert(static_cast<int>(LwsCode::queue_error));       // encodeGap (tested above)
+  seen.insert(static_cast<int>(LwsCode::queue_error));       // encodeGap, closingFrame (tested above)
   EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 }
 
