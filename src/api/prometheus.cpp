@@ -2,6 +2,7 @@
 // its HELP text in one place.
 #include "api/prometheus.h"
 
+#include <algorithm>
 #include <array>
 
 namespace herald::api {
@@ -98,6 +99,63 @@ std::string renderPrometheus(const Metrics& metrics) {
   }
   out.append(kName).append("_sum ").append(seconds(h.sumUs())).push_back('\n');
   out.append(kName).append("_count ").append(std::to_string(cumulative)).push_back('\n');
+  return out;
+}
+
+namespace {
+
+// Label values are operator-chosen source names: escape what the text format requires.
+std::string labelValue(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string renderSourceHealth(const std::vector<sources::SourceHealth>& list, std::int64_t now_ms) {
+  if (list.empty()) return {};
+  std::string out;
+  constexpr std::array kStates{sources::SourceState::ok, sources::SourceState::degraded,
+                               sources::SourceState::down};
+  header(out, "herald_source_up", "1 when the node source is ok, 0 when degraded or down.", "gauge");
+  for (const auto& s : list) {
+    out.append("herald_source_up{source=\"").append(labelValue(s.name)).append("\"} ");
+    out.append(s.state == sources::SourceState::ok ? "1\n" : "0\n");
+  }
+  header(out, "herald_source_state", "1 for the node source's current state (ok, degraded, down), else 0.",
+         "gauge");
+  for (const auto& s : list) {
+    for (auto state : kStates) {
+      out.append("herald_source_state{source=\"").append(labelValue(s.name)).append("\",state=\"");
+      out.append(sources::sourceStateName(state)).append("\"} ").append(s.state == state ? "1\n" : "0\n");
+    }
+  }
+  header(out, "herald_source_events_total",
+         "Each node source's own counters (blocks, polls, sequence gaps, ...).", "counter");
+  for (const auto& s : list) {
+    for (const auto& [kind, value] : s.counters) {
+      out.append("herald_source_events_total{source=\"").append(labelValue(s.name)).append("\",kind=\"");
+      out.append(labelValue(kind)).append("\"} ").append(std::to_string(value)).push_back('\n');
+    }
+  }
+  header(out, "herald_source_last_event_age_seconds",
+         "Seconds since the node source's last accepted event (absent until it has one).", "gauge");
+  for (const auto& s : list) {
+    if (s.last_event_ms <= 0) continue;
+    const auto age_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_ms - s.last_event_ms));
+    out.append("herald_source_last_event_age_seconds{source=\"").append(labelValue(s.name)).append("\"} ");
+    out.append(seconds(age_ms * 1000)).push_back('\n');
+  }
   return out;
 }
 

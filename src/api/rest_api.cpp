@@ -388,9 +388,29 @@ void RestApi::events(std::size_t worker, std::string_view query, transport::Resp
                               });
 }
 
+// Always 200: the gateway itself answers and serves history and every other source, and neither
+// restarting it nor taking it out of a load balancer mends an upstream. A failing source turns
+// "status" to "degraded" and names itself in "sources" (docs/operations.md).
 void RestApi::health(transport::Respond respond) {
   const LogBounds b = bounds_();
   json::object body{{"status", "ok"}, {"epoch", epochText(b.epoch)}, {"head", b.head().toString()}};
+  if (config_.source_health) {
+    const std::int64_t now = now_ms_();
+    json::array list;
+    for (const auto& h : config_.source_health()) {
+      if (h.state != sources::SourceState::ok) body["status"] = "degraded";
+      json::object counters;
+      for (const auto& [name, value] : h.counters) counters[name] = value;
+      json::object entry{{"name", h.name},
+                         {"state", sources::sourceStateName(h.state)},
+                         {"detail", h.detail},
+                         {"last_event_ms", h.last_event_ms},
+                         {"counters", std::move(counters)}};
+      if (h.last_event_ms > 0) entry["last_event_age_ms"] = std::max<std::int64_t>(0, now - h.last_event_ms);
+      list.push_back(std::move(entry));
+    }
+    body["sources"] = std::move(list);
+  }
   respond(jsonResponse(200, json::serialize(body)));
 }
 
@@ -398,6 +418,7 @@ void RestApi::metrics(transport::Respond respond) {
   HttpResponse r;
   r.content_type = std::string(kPrometheusContentType);
   r.body = renderPrometheus(metrics_);
+  if (config_.source_health) r.body += renderSourceHealth(config_.source_health(), now_ms_());
   respond(std::move(r));
 }
 

@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "core/topics.h"
 #include "schema/event_json.h"
+#include "sources/source.h"
 #include "transport/application.h"
 
 #include <cstdint>
@@ -31,6 +32,10 @@ struct RestConfig {
   std::vector<std::string> publish_tokens;
   schema::PublishLimits limits;
   std::size_t max_history_limit = 1000;  // events per history page: bounds one response and one read
+  // The health of every node source, read on each /healthz and /metrics (any worker thread; each
+  // Source::health() is a short locked copy). Empty: the gateway runs no sources, and /healthz
+  // shows no "sources" member.
+  std::function<std::vector<sources::SourceHealth>()> source_health;
 };
 
 class RestApi {

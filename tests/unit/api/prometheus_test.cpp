@@ -100,5 +100,29 @@ TEST(PrometheusTest, EmptyHistogram) {
   EXPECT_EQ(s.at("herald_publish_to_write_seconds_count"), "0");
 }
 
+TEST(PrometheusTest, SourceHealthSeries) {
+  std::vector<sources::SourceHealth> list(2);
+  list[0].name = "monerod";
+  list[0].state = sources::SourceState::ok;
+  list[0].last_event_ms = 1'000'000;
+  list[0].counters = {{"blocks", 7}, {"zmq_connects", 2}};
+  list[1].name = "odd\"name\\";
+  list[1].state = sources::SourceState::degraded;
+  const std::string text = renderSourceHealth(list, 1'002'250);
+  const auto s = samples(text);
+  EXPECT_EQ(s.at(R"(herald_source_up{source="monerod"})"), "1");
+  EXPECT_EQ(s.at(R"(herald_source_up{source="odd\"name\\"})"), "0") << text;
+  EXPECT_EQ(s.at(R"(herald_source_state{source="monerod",state="ok"})"), "1");
+  EXPECT_EQ(s.at(R"(herald_source_state{source="monerod",state="down"})"), "0");
+  EXPECT_EQ(s.at(R"(herald_source_state{source="odd\"name\\",state="degraded"})"), "1");
+  EXPECT_EQ(s.at(R"(herald_source_events_total{source="monerod",kind="blocks"})"), "7");
+  EXPECT_EQ(s.at(R"(herald_source_events_total{source="monerod",kind="zmq_connects"})"), "2");
+  EXPECT_EQ(s.at(R"(herald_source_last_event_age_seconds{source="monerod"})"), "2.25");
+  EXPECT_EQ(s.count(R"(herald_source_last_event_age_seconds{source="odd\"name\\"})"), 0u) << "no event yet";
+  EXPECT_THAT(text, HasSubstr("# TYPE herald_source_events_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE herald_source_up gauge\n"));
+  EXPECT_EQ(renderSourceHealth({}, 0), "");
+}
+
 }  // namespace
 }  // namespace herald::api

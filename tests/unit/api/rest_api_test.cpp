@@ -441,5 +441,38 @@ TEST(ErrorBodyTest, Shape) {
             json::parse(R"({"error":{"code":"internal","message":"m"}})"));
 }
 
+TEST_F(RestApiTest, HealthzListsSourcesAndIsDegradedWhenOneFails) {
+  RestConfig config = withToken();
+  std::vector<sources::SourceHealth> list(2);
+  list[0].name = "monerod";
+  list[0].state = sources::SourceState::ok;
+  list[0].last_event_ms = kNow - 1500;
+  list[0].counters = {{"blocks", 12}, {"reorgs", 1}};
+  list[1].name = "signum";
+  list[1].state = sources::SourceState::down;
+  list[1].detail = "GET http://127.0.0.1:9/burst: connect failed";
+  config.source_health = [&list] { return list; };
+  RestApi api = makeApi(std::move(config));
+
+  HttpResponse r = send(api, get("/healthz"));
+  EXPECT_EQ(r.status, 200u) << "a failing upstream is reported, not a reason to take the gateway out";
+  json::value b = body(r);
+  EXPECT_EQ(b.at("status"), "degraded");
+  EXPECT_EQ(b.at("sources"), json::parse(R"([
+    {"name":"monerod","state":"ok","detail":"","last_event_ms":1732449998623,"counters":{"blocks":12,"reorgs":1},
+     "last_event_age_ms":1500},
+    {"name":"signum","state":"down","detail":"GET http://127.0.0.1:9/burst: connect failed","last_event_ms":0,
+     "counters":{}}])"));
+
+  list[1].state = sources::SourceState::ok;
+  list[1].detail.clear();
+  EXPECT_EQ(body(send(api, get("/healthz"))).at("status"), "ok");
+
+  r = send(api, get("/metrics"));
+  EXPECT_NE(r.body.find("herald_source_up{source=\"monerod\"} 1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("herald_source_events_total{source=\"monerod\",kind=\"blocks\"} 12\n"), std::string::npos);
+  EXPECT_NE(r.body.find("herald_connections "), std::string::npos) << "the gateway's own metrics stay";
+}
+
 }  // namespace
 }  // namespace herald::api
