@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "dialects/lws_address.h"
+#include "schema/monero_address.h"
 #include "fuzz_support.h"
 #include "dialects/lws_feed.h"
 #include "dialects/lws_value.h"
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     const auto& command = std::get<herald::Command>(decoded);
     const auto& login = std::get<herald::LoginCommand>(command.body);
-    require(herald::dialects::lws::checkAddress(login.account).info.has_value());
+    require(herald::schema::monero::checkAddress(login.account).info.has_value());
     require(login.secret.size() == 64);
     for (char c : login.secret) require((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
     require(login.snapshot_topic == "account.tx");

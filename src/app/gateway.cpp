@@ -4,6 +4,7 @@
 #include "app/mounts.h"
 #include "auth/configured_accounts.h"
 #include "schema/catalog.h"
+#include "sources/monero_wallet_source.h"
 #include "sources/source.h"
 #include "store/memory_event_log.h"
 #include "store/sqlite_event_log.h"
@@ -159,6 +160,13 @@ Result<std::vector<std::string>> Gateway::start() {
       g.accounts.push_back(std::make_unique<auth::ConfiguredAccounts>(g.options.accounts, post));
       accounts = g.accounts.back().get();
     }
+    // Monero accounts watched through monero-wallet-rpc: asked after the configured table.
+    for (auto& source : g.sources) {
+      if (auto* wallet = dynamic_cast<sources::MoneroWalletSource*>(source.get())) {
+        g.accounts.push_back(wallet->accountsFor(post, accounts));
+        accounts = g.accounts.back().get();
+      }
+    }
     g.hubs.push_back(std::make_unique<Hub>(g.options.hub, g.topics, *g.histories.back(), g.metrics, head,
                                            (static_cast<std::uint64_t>(seed()) << 32) | seed(), accounts));
     g.hubs.back()->seedNodeStatus(status);
@@ -167,6 +175,14 @@ Result<std::vector<std::string>> Gateway::start() {
   api::RestConfig rest;
   rest.publish_tokens = g.options.publish_tokens;
   rest.limits = g.options.publish;
+  if (!g.sources.empty()) {
+    rest.source_health = [&g] {
+      std::vector<sources::SourceHealth> list;
+      list.reserve(g.sources.size());
+      for (const auto& source : g.sources) list.push_back(source->health());
+      return list;
+    };
+  }
   g.rest = std::make_unique<api::RestApi>(
       rest, *g.pipeline, history_ptrs, [&g] { return g.log->bounds(); }, g.metrics, g.topics, wallClockMs,
       [&server](std::size_t worker, std::function<void()> fn) { server.post(worker, std::move(fn)); });

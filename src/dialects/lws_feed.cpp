@@ -15,7 +15,8 @@
 #include <map>
 #include <optional>
 
-#include "dialects/lws_address.h"
+#include "core/hex.h"
+#include "schema/monero_address.h"
 
 namespace herald::dialects {
 namespace {
@@ -79,7 +80,7 @@ const json::array* arrayMember(const json::object& obj, std::string_view key) {
 std::optional<Value> blobMember(const json::object& obj, std::string_view key, std::size_t fallback) {
   const std::string_view text = stringMember(obj, key);
   if (!text.empty()) {
-    if (auto bytes = lws::hexToBytes(text)) return Value::blob(std::move(*bytes));
+    if (auto bytes = hex::decode(text)) return Value::blob(std::move(*bytes));
     return Value::string(std::string(text));
   }
   if (fallback == 0) return std::nullopt;
@@ -179,7 +180,7 @@ void addOutputs(const AccountTx& tx, bool confirmed, Value& receives, Value& spe
 // Transaction-level members, in the order of the lws examples.
 void addTxHead(Value& out, const AccountTx& tx, bool mark_mempool) {
   const json::object& data = *tx.data;
-  out.add("hash", lws::hexToBytes(tx.txid) ? Value::blob(*lws::hexToBytes(tx.txid)) : Value::string(tx.txid));
+  out.add("hash", hex::decode(tx.txid) ? Value::blob(*hex::decode(tx.txid)) : Value::string(tx.txid));
   out.add("prefix_hash", *blobMember(data, "prefix_hash", kKeyBytes));
   const auto ms = data.if_contains("timestamp_ms");
   const std::int64_t timestamp_ms = (ms != nullptr && ms->is_int64()) ? ms->get_int64() : 0;
@@ -274,12 +275,12 @@ std::optional<Rejection> readFlag(const Value& root, std::string_view key, bool&
 std::optional<std::string> viewKeyHex(const Value& v) {
   if (v.kind() == Value::Kind::blob) {
     if (v.text().size() != kKeyBytes) return std::nullopt;
-    return lws::bytesToHex(v.text());
+    return hex::encode(v.text());
   }
   if (v.kind() != Value::Kind::string || v.text().size() != kKeyBytes * 2) return std::nullopt;
-  auto bytes = lws::hexToBytes(v.text());
+  auto bytes = hex::decode(v.text());
   if (!bytes) return std::nullopt;
-  return lws::bytesToHex(*bytes);
+  return hex::encode(*bytes);
 }
 
 }  // namespace
@@ -313,13 +314,9 @@ LwsCode LwsFeed::lwsCode(const Error& error) noexcept {
       if (names("view_key", "secret")) return LwsCode::bad_view_key;
       return LwsCode::schema_error;
     case Errc::unauthorized:
-      // The account resolver says which: an unknown account (Accounts: "unknown account", or field
-      // "account"), else the credentials did not match (a wrong view key).
-      if (names("view_key", "secret")) return LwsCode::bad_view_key;
-      if (names("address", "account") || error.message.find("unknown account") != std::string::npos ||
-          error.message.find("not found") != std::string::npos) {
-        return LwsCode::account_not_found;
-      }
+      // Accounts names the credential that failed (Error::field); a refusal naming neither is a
+      // credential mismatch, as lws reports a view key that does not open the account.
+      if (names("address", "account")) return LwsCode::account_not_found;
       return LwsCode::bad_view_key;
     case Errc::forbidden:
       return LwsCode::account_not_found;  // lws does not tell a hidden account from a missing one
@@ -407,11 +404,11 @@ Decoded LwsFeed::decode(std::string_view bytes, bool /*binary*/, DialectState& s
     return reject(Errc::invalid_params, "account.view_key is required", "login", kCloseProtocol);
   }
 
-  const lws::AddressCheck check = lws::checkAddress(address->text());
+  const schema::monero::AddressCheck check = schema::monero::checkAddress(address->text());
   if (!check.info) {
     return reject(Errc::invalid_params, "account.address: " + check.problem, "account.address", kClosePolicy);
   }
-  if (check.info->kind == lws::AddressKind::subaddress) {
+  if (check.info->kind == schema::monero::AddressKind::subaddress) {
     return reject(Errc::invalid_params,
                   "account.address: a subaddress cannot log in; use the primary address", "account.address",
                   kClosePolicy);
@@ -507,6 +504,16 @@ FramePtr LwsFeed::encodeGap(std::string_view /*subscription*/, const Gap& gap) c
   }
   message += " (" + std::string(gapReasonName(gap.reason)) + "); log in again for a fresh tx_sync";
   return errorFrame(message, LwsCode::queue_error);
+}
+
+FramePtr LwsFeed::closingFrame(ClosingReason reason) const {
+  switch (reason) {
+    case ClosingReason::slow_consumer:
+      return errorFrame("slow consumer: the client did not read fast enough and its queue is full; "
+                        "log in again for a fresh tx_sync",
+                        LwsCode::queue_error);
+  }
+  return nullptr;
 }
 
 FramePtr LwsFeed::encodeSnapshot(const LoginCommand& login, std::span<const EventPtr> history,

@@ -2,6 +2,8 @@
 // length against the bytes left before it allocates, so a hostile length prefix costs nothing.
 #include "dialects/lws_value.h"
 
+#include "core/hex.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -78,42 +80,6 @@ const Value* Value::find(std::string_view key) const noexcept {
   return nullptr;
 }
 
-// --- hex -------------------------------------------------------------------------------------
-
-namespace {
-
-int hexDigit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::optional<std::string> hexToBytes(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = hexDigit(hex[i]);
-    const int lo = hexDigit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>((hi << 4) | lo));
-  }
-  return out;
-}
-
-std::string bytesToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
 
 // --- UTF-8 -----------------------------------------------------------------------------------
 
@@ -225,7 +191,7 @@ void appendJson(std::string& out, const Value& value) {
       return;
     case Value::Kind::blob:
       out.push_back('"');
-      out += bytesToHex(value.text());
+      out += hex::encode(value.text());
       out.push_back('"');
       return;
     case Value::Kind::array: {
@@ -530,7 +496,7 @@ Value fromJson(const json::value& value, std::span<const std::string_view> blob_
       for (const auto& member : value.get_object()) {
         const std::string_view key = member.key();
         if (member.value().is_string() && isBlobKey(key, blob_keys)) {
-          if (auto bytes = hexToBytes(member.value().get_string())) {
+          if (auto bytes = hex::decode(member.value().get_string())) {
             out.add(std::string(key), Value::blob(std::move(*bytes)));
             continue;
           }

@@ -70,10 +70,6 @@ class Value {
   std::vector<Member> members_;
 };
 
-// `hex` decoded to bytes when it is an even number of hex digits (either case); empty otherwise.
-std::optional<std::string> hexToBytes(std::string_view hex);
-std::string bytesToHex(std::string_view bytes);
-
 // `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD. Both encodings
 // write strings through it: JSON text and MessagePack `str` must be UTF-8, and error messages may
 // quote what a client sent.

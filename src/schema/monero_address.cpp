@@ -1,11 +1,11 @@
-// Monero address form check: see lws_address.h.
-#include "dialects/lws_address.h"
+// Monero address form check: see monero_address.h.
+#include "schema/monero_address.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 
-namespace herald::dialects::lws {
+namespace herald::schema::monero {
 namespace {
 
 constexpr std::string_view kAlphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -99,4 +99,4 @@ AddressCheck checkAddress(std::string_view address) {
   return {std::nullopt, "unknown network tag " + std::to_string(tag)};
 }
 
-}  // namespace herald::dialects::lws
+}  // namespace herald::schema::monero

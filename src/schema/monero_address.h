@@ -1,4 +1,4 @@
-// Monero address syntax for the lws feed's login: Monero's block base58 (8 bytes ↔ 11 characters),
+// Monero address syntax (the lws feed's login, the wallet account source's view-key check): Monero's block base58 (8 bytes ↔ 11 characters),
 // a one-byte network tag, two 32-byte public keys, an optional 8-byte payment id (integrated), and a
 // 4-byte checksum. Only the form is checked here; the checksum (Keccak-256) is not: the account
 // resolver compares the whole address against what it knows, so a mistyped address is still refused,
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::dialects::lws {
+namespace herald::schema::monero {
 
 enum class AddressKind { standard, integrated, subaddress };
 
@@ -32,4 +32,4 @@ AddressCheck checkAddress(std::string_view address);
 // Monero block base58; nothing when `text` is not valid base58 of a whole number of blocks.
 std::optional<std::string> decodeBase58(std::string_view text);
 
-}  // namespace herald::dialects::lws
+}  // namespace herald::schema::monero

@@ -3,9 +3,15 @@
 #include "sources/source_factory.h"
 
 #include "schema/catalog.h"
+#include "sources/bitcoind_zmq_source.h"
+#include "sources/http_poll_source.h"
+#include "sources/monero_wallet_source.h"
 #include "sources/monerod_zmq_source.h"
+#include "sources/source_events.h"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 
@@ -117,6 +123,134 @@ Result<std::unique_ptr<Source>> makeMonerod(Options& o, const std::string& name,
   return std::unique_ptr<Source>(std::make_unique<MonerodZmqSource>(std::move(c), topics));
 }
 
+Result<std::chrono::milliseconds> readMillis(Options& o, const std::string& key,
+                                             std::chrono::milliseconds fallback) {
+  return o.millis(key, fallback, kMinMs, kMaxMs);
+}
+
+// The definition file is read here, at configuration time, so a missing file or a bad pointer stops
+// `herald serve` before it listens instead of degrading a running source.
+Result<std::unique_ptr<Source>> makeHttpPoll(Options& o, const std::string& name, const TopicSet& topics) {
+  auto path = o.one("config", true);
+  if (!path) return path.error();
+  std::ifstream file(*path, std::ios::binary);
+  if (!file) return fail("config: cannot read '" + *path + "'");
+  std::ostringstream text;
+  text << file.rdbuf();
+  auto doc = parseJson(text.str(), "config '" + *path + "'");
+  if (!doc) return fail(doc.error().message);
+  auto definition = parseHttpPollDefinition(*doc, topics);
+  if (!definition) return fail("config '" + *path + "': " + definition.error().message);
+  HttpPollConfig c;
+  c.name = name;
+  c.definition = std::move(*definition);
+  // url= points one definition file at several nodes.
+  auto url = o.one("url", false);
+  if (!url) return url.error();
+  if (!url->empty()) {
+    auto parsed = parseHttpUrl(*url);
+    if (!parsed) return fail("url: " + parsed.error().message);
+    c.definition.url = *parsed;
+  }
+  for (auto [key, field] : {std::pair{"interval_ms", &c.interval}, std::pair{"timeout_ms", &c.timeout},
+                            std::pair{"backoff_max_ms", &c.backoff_max}}) {
+    auto value = readMillis(o, key, *field);
+    if (!value) return value.error();
+    *field = *value;
+  }
+  return std::unique_ptr<Source>(std::make_unique<HttpPollSource>(std::move(c), topics));
+}
+
+Result<std::unique_ptr<Source>> makeBitcoind(Options& o, const std::string& name, const TopicSet& topics) {
+  BitcoindZmqConfig c;
+  c.name = name;
+  c.zmq = o.all("zmq");
+  if (c.zmq.empty()) return fail("zmq is required (tcp://HOST:PORT of -zmqpubhashblock / -zmqpubhashtx)");
+  for (const auto& endpoint : c.zmq) {
+    if (!endpoint.starts_with("tcp://") && !endpoint.starts_with("ipc://")) {
+      return fail("zmq: expected tcp://HOST:PORT or ipc://PATH, got '" + endpoint + "'");
+    }
+  }
+  auto blocks = o.flag("blocks", c.blocks);
+  if (!blocks) return blocks.error();
+  c.blocks = *blocks;
+  auto txs = o.one("txs", false, c.tx_source);
+  if (!txs) return txs.error();
+  if (*txs == "none") txs->clear();
+  if (!txs->empty() && *txs != "hashtx" && *txs != "rawtx") {
+    return fail("txs: expected hashtx, rawtx or none, got '" + *txs + "'");
+  }
+  c.tx_source = *txs;
+  if (!c.blocks && c.tx_source.empty()) return fail("blocks=false and txs=none leave nothing to follow");
+  struct Topic {
+    const char* key;
+    std::string* field;
+    bool used;
+  };
+  const bool txs_used = !c.tx_source.empty();
+  for (const Topic& t :
+       {Topic{"block_topic", &c.block_topic, c.blocks}, Topic{"tx_topic", &c.tx_topic, txs_used}}) {
+    auto value = o.one(t.key, false, *t.field);
+    if (!value) return value.error();
+    *t.field = *value;
+    if (t.used && !topics.contains(*value)) {
+      return fail(std::string(t.key) + ": topic '" + *value +
+                  "' is not declared; add it to [topics] extra (--extra-topic " + *value + ")");
+    }
+  }
+  auto backoff = readMillis(o, "backoff_max_ms", c.backoff_max);
+  if (!backoff) return backoff.error();
+  c.backoff_max = *backoff;
+  return std::unique_ptr<Source>(std::make_unique<BitcoindZmqSource>(std::move(c), topics));
+}
+
+Result<std::unique_ptr<Source>> makeMoneroWallet(Options& o, const std::string& name, const TopicSet& topics) {
+  MoneroWalletConfig c;
+  c.name = name;
+  auto rpc = o.one("rpc", true);
+  if (!rpc) return rpc.error();
+  auto url = parseHttpUrl(*rpc);
+  if (!url) return fail("rpc: " + url.error().message);
+  c.rpc = *url;
+  auto prefix = o.one("wallet_prefix", false, c.wallet_prefix);
+  if (!prefix) return prefix.error();
+  if (prefix->find_first_of("/\\") != std::string::npos || prefix->find("..") != std::string::npos) {
+    return fail("wallet_prefix: must be a file name prefix, without / or .., got '" + *prefix + "'");
+  }
+  c.wallet_prefix = *prefix;
+  const auto count = [&o](const char* key, std::uint64_t fallback, std::uint64_t min,
+                          std::uint64_t max) -> Result<std::uint64_t> {
+    auto text = o.one(key, false);
+    if (!text) return text.error();
+    if (text->empty()) return fallback;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size() || value < min || value > max) {
+      return fail(std::string(key) + ": expected an integer between " + std::to_string(min) + " and " +
+                  std::to_string(max) + ", got '" + *text + "'");
+    }
+    return value;
+  };
+  auto restore = count("restore_height", c.restore_height, 0, UINT64_MAX / 2);
+  if (!restore) return restore.error();
+  c.restore_height = *restore;
+  // Each watched account's wallet is reopened on every poll: thousands would make a poll take minutes.
+  auto accounts = count("max_accounts", c.max_accounts, 1, 10'000);
+  if (!accounts) return accounts.error();
+  c.max_accounts = *accounts;
+  struct Key {
+    const char* name;
+    std::chrono::milliseconds* field;
+  };
+  for (const Key& key : {Key{"poll_ms", &c.poll_interval}, Key{"rpc_timeout_ms", &c.rpc_timeout},
+                         Key{"wallet_timeout_ms", &c.wallet_timeout}, Key{"backoff_max_ms", &c.backoff_max}}) {
+    auto value = o.millis(key.name, *key.field, kMinMs, kMaxMs);
+    if (!value) return value.error();
+    *key.field = *value;
+  }
+  return std::unique_ptr<Source>(std::make_unique<MoneroWalletSource>(std::move(c), topics));
+}
+
 }  // namespace
 
 Result<SourceSpec> parseSourceSpec(std::string_view text) {
@@ -146,7 +280,7 @@ Result<SourceSpec> parseSourceSpec(std::string_view text) {
   return spec;
 }
 
-std::vector<std::string_view> sourceKinds() { return {"monerod"}; }
+std::vector<std::string_view> sourceKinds() { return {"monerod", "http-poll", "bitcoind", "monero-wallet"}; }
 
 Result<std::vector<std::unique_ptr<Source>>> makeSources(const SourcesConfig& config) {
   const TopicSet topics = schema::topicSet(config.extra_topics);
@@ -166,6 +300,12 @@ Result<std::vector<std::unique_ptr<Source>>> makeSources(const SourcesConfig& co
     Result<std::unique_ptr<Source>> source = fail("unknown source kind");
     if (spec->kind == "monerod") {
       source = makeMonerod(options, *name, topics);
+    } else if (spec->kind == "http-poll") {
+      source = makeHttpPoll(options, *name, topics);
+    } else if (spec->kind == "bitcoind") {
+      source = makeBitcoind(options, *name, topics);
+    } else if (spec->kind == "monero-wallet") {
+      source = makeMoneroWallet(options, *name, topics);
     } else {
       std::string kinds;
       for (auto k : sourceKinds()) kinds += (kinds.empty() ? "" : ", ") + std::string(k);

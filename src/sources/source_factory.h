@@ -4,8 +4,8 @@
 //
 //   monerod:zmq=tcp://127.0.0.1:28083,rpc=http://127.0.0.1:28081
 //   http-poll:config=/etc/herald/get_info.json
-//   bitcoind:zmq=tcp://127.0.0.1:28332,rpc=http://127.0.0.1:8332
-//   monero-wallet:rpc=http://127.0.0.1:18088,accounts=/etc/herald/accounts.json
+//   bitcoind:zmq=tcp://127.0.0.1:28332,txs=rawtx
+//   monero-wallet:rpc=http://127.0.0.1:18088,restore_height=3000000
 //
 // Must not: start anything; errors name the spec and the key.
 #pragma once

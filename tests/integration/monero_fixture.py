@@ -7,6 +7,7 @@ wait has a deadline; readiness is the RPC answering, checked by polling because 
 other signal.
 """
 
+import asyncio
 import json
 import os
 import shutil
@@ -182,11 +183,13 @@ class WalletRpc(_Process):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=READY_TIMEOUT):
-        wallets = os.path.join(self.workdir, "wallets")
-        os.makedirs(wallets, exist_ok=True)
+        # One directory per wallet-rpc: Herald's own wallet-rpc and a test's never see each other's files.
+        self.wallet_dir = os.path.join(self.workdir, f"{self.name}-wallets")
+        os.makedirs(self.wallet_dir, exist_ok=True)
         self._spawn([WALLET_RPC, "--daemon-address", f"127.0.0.1:{self.daemon.rpc_port}", "--trusted-daemon",
                      "--rpc-bind-ip", "127.0.0.1", "--rpc-bind-port", str(self.port), "--disable-rpc-login",
-                     "--wallet-dir", wallets, "--shared-ringdb-dir", os.path.join(self.workdir, "ringdb"),
+                     "--wallet-dir", self.wallet_dir,
+                     "--shared-ringdb-dir", os.path.join(self.workdir, f"{self.name}-ringdb"),
                      "--no-dns", "--non-interactive", "--log-level", "0",
                      "--log-file", os.path.join(self.workdir, f"{self.name}.log")])
         deadline = time.monotonic() + timeout
@@ -213,6 +216,19 @@ class WalletRpc(_Process):
         """Creates and opens a wallet; returns its primary address."""
         self.rpc("create_wallet", {"filename": filename, "password": "", "language": "English"})
         return self.rpc("get_address", {"account_index": 0})["address"]
+
+    def view_key(self):
+        """The open wallet's secret view key (hex)."""
+        return self.rpc("query_key", {"key_type": "view_key"})["key"]
+
+    def open(self, filename):
+        self.rpc("open_wallet", {"filename": filename, "password": ""})
+
+    def transfer(self, address, amount):
+        """Sends `amount` atomic units from the open wallet (refreshed first); returns the txid."""
+        self.rpc("refresh")
+        return self.rpc("transfer", {"destinations": [{"amount": amount, "address": address}],
+                                     "priority": 0})["tx_hash"]
 
 
 class MoneroLab:
@@ -245,6 +261,44 @@ class MoneroLab:
                         p.proc.kill()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class OneNodeLab:
+    """Test-case mixin: one regtest monerod shared by the class's tests (cls.lab, cls.node), stopped
+    by PID when the class is done. List it before the test case base class."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        require_monero()
+        cls.lab = MoneroLab()
+        try:
+            cls.node = cls.lab.monerod().start()
+        except Exception:
+            cls.lab.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.close()
+        super().tearDownClass()
+
+
+async def feed_frame(feed, prefix, what, timeout):
+    """The next /feed frame with `prefix` ("blocks:", "warning:", ...) from a test_lws_feed.Feed in
+    JSON, skipping frames of other kinds; an `error:` frame or the deadline fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no {prefix} frame ({what}) within {timeout} s")
+        frame = await asyncio.wait_for(feed.ws.recv(), remaining)
+        colon = frame.index(":")
+        got, payload = frame[:colon + 1], json.loads(frame[colon + 1:])
+        if got == "error:":
+            raise AssertionError(f"error: while waiting for {prefix} ({what}): {payload}")
+        if got == prefix:
+            return payload
 
 
 def in_private_netns():

@@ -1,22 +1,26 @@
 """The monerod source against a real regtest monerod (Debian's monero 0.18): blocks mined with
 generateblocks reach a herald.v1 client within one second of the RPC returning, a reorg made with
 pop_blocks plus a longer branch becomes chain.reorg followed by the new branch (live and on resume),
-node.status follows the node, and a node that goes away is reported (daemon_unresponsive), then
+node.status follows the node, an lws /feed client gets `warning:` blockchain_reorg with the height
+to roll back to, and a node that goes away is reported (daemon_unresponsive), then
 recovered with every block it mined meanwhile fetched by RPC."""
 
 import asyncio
 import re
 import time
 
-import websockets
 
 import harness
 import monero_fixture
 from harness import GatewayTestCase
+from test_lws_feed import JSON, Feed
 
 DELIVERY_BOUND = 1.0   # the issue's bound: a block reaches clients within 1 s of generateblocks returning
 SOURCE_READY = 30.0    # the source's first RPC round trip and ZMQ connection
 RECOVERY_WAIT = 30.0   # a restarted monerod answers in ~2 s; libzmq reconnects within its backoff
+# An lws login for the feed check, from the gateway's configured table (the account is never used).
+FEED_ADDRESS = "47nPhxp2cJeKN2NjamupNUNA13XgzcYPzQBCzzsKcj717s8M2UpFVmmdwSuYwgyy8kPDwU7hpEqTTDvfe5LAb9Aj6nwmEzf"
+FEED_VIEW_KEY = "ee171270296bbc26d5be4455b6313e1a2086a92080e205f77d6f861f8e5fd205"
 
 
 def source_spec(node, **extra):
@@ -40,21 +44,7 @@ async def wait_log(gw, pattern, timeout=SOURCE_READY):
         await asyncio.sleep(0.02)
 
 
-class MonerodBlocksTest(GatewayTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        monero_fixture.require_monero()
-        cls.lab = monero_fixture.MoneroLab()
-        try:
-            cls.node = cls.lab.monerod().start()
-        except Exception:
-            cls.lab.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.close()
+class MonerodBlocksTest(monero_fixture.OneNodeLab, GatewayTestCase):
 
     async def start_gateway(self):
         gw = self.gateway(args=["--source", source_spec(self.node)])
@@ -151,17 +141,42 @@ class MonerodBlocksTest(GatewayTestCase):
         self.assertEqual(replayed_reorg["data"]["fork_height"], fork_height)
         self.assertEqual(replayed_reorg["cursor"], reorg["cursor"])
 
-    async def test_feed_dialect_sends_a_reorg_warning(self):
-        gw = await self.start_gateway()
-        status, _ = gw.request("GET", "/feed")
-        if status == 404:
-            self.skipTest("the /feed dialect is not mounted in this build (404)")
-        try:
-            ws = await asyncio.wait_for(websockets.connect(gw.http_url.replace("http", "ws") + "/feed"), 10)
-        except Exception as e:  # a dialect that refuses a bare connection is still to be wired for this check
-            self.skipTest(f"/feed does not accept a WebSocket yet: {e}")
-        await ws.close()
-        self.skipTest("the /feed login flow is the dialect's; this check lands with it")
+    async def test_feed_client_is_warned_of_a_reorg_and_a_resuming_client_rolls_back(self):
+        gw = self.gateway(args=["--source", source_spec(self.node), "--account", f"{FEED_ADDRESS}:{FEED_VIEW_KEY}"])
+        await wait_log(gw, r"following monerod from height")
+        await wait_log(gw, r"ZMQ connected")
+        feed = await Feed.connect(gw, JSON)
+        self.addAsyncCleanup(feed.close)
+        await feed.login(FEED_ADDRESS, FEED_VIEW_KEY)
+        prefix, _ = await feed.recv()
+        self.assertEqual(prefix, "tx_sync:")
+        c = await self.client(gw.ws_url)
+        sub_blocks = (await c.subscribe("chain.block"))["subscription"]
+
+        base = await asyncio.to_thread(self.node.generate, 3)
+        old = [await self.next_event(c, sub_blocks, "old branch") for _ in base]
+        for block in old:
+            frame = await monero_fixture.feed_frame(feed, "blocks:", "old branch", DELIVERY_BOUND + 5)
+            self.assertEqual(frame["scan_end"], block["data"]["height"])
+        fork_height = old[0]["data"]["height"]
+        before_fork = old[0]["cursor"]
+
+        await asyncio.to_thread(self.node.pop_blocks, 2)
+        new = await asyncio.to_thread(self.node.generate, 3)
+        warning = await monero_fixture.feed_frame(feed, "warning:", "blockchain_reorg", DELIVERY_BOUND + 5)
+        self.assertEqual(warning["code"], 4, warning)  # blockchain_reorg
+        self.assertEqual(warning["height"], fork_height, "the height to roll back to")
+        heights = [(await monero_fixture.feed_frame(feed, "blocks:", "new branch", DELIVERY_BOUND + 5))["scan_end"]
+                   for _ in new]
+        self.assertEqual(heights, [fork_height + 1, fork_height + 2, fork_height + 3])
+
+        # A /ws client resuming from before the fork is told to roll back to the same height, then
+        # gets the new branch.
+        r = await self.client(gw.ws_url)
+        sub_reorg = (await r.subscribe("chain.reorg", since=before_fork))["subscription"]
+        replayed = await self.next_event(r, sub_reorg, "replayed reorg")
+        self.assertEqual(replayed["data"]["fork_height"], fork_height)
+        self.assertEqual(replayed["data"]["depth"], 2)
 
 
 class MonerodOutageTest(GatewayTestCase):

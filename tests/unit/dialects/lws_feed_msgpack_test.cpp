@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "core/hex.h"
 #include "dialects/lws_value.h"
 
 namespace herald::dialects::lws {
@@ -69,7 +70,7 @@ TEST(LwsValue, MsgpackIsReadByAnIndependentDecoder) {
       case MP_BIN: {
         std::uint32_t n = 0;
         const char* s = mp_decode_bin(&p, &n);
-        seen[name] = "bin:" + bytesToHex(std::string_view(s, n));
+        seen[name] = "bin:" + hex::encode(std::string_view(s, n));
         break;
       }
       case MP_ARRAY: {
@@ -159,7 +160,7 @@ TEST(LwsValue, ReaderRefusesMalformedInput) {
   };
   for (const std::string& bytes : cases) {
     auto v = readMsgpack(bytes);
-    EXPECT_FALSE(v) << bytesToHex(bytes);
+    EXPECT_FALSE(v) << hex::encode(bytes);
     if (!v) {
       EXPECT_EQ(v.error().code, Errc::parse_error);
     }
@@ -220,10 +221,10 @@ TEST(LwsValue, StringsAreWrittenAsValidUtf8) {
 }
 
 TEST(LwsValue, Hex) {
-  EXPECT_EQ(hexToBytes("00Ff"), std::string("\x00\xff", 2));
-  EXPECT_FALSE(hexToBytes("abc"));
-  EXPECT_FALSE(hexToBytes("zz"));
-  EXPECT_EQ(bytesToHex(std::string("\x00\xff", 2)), "00ff");
+  EXPECT_EQ(hex::decode("00Ff"), std::string("\x00\xff", 2));
+  EXPECT_FALSE(hex::decode("abc"));
+  EXPECT_FALSE(hex::decode("zz"));
+  EXPECT_EQ(hex::encode(std::string("\x00\xff", 2)), "00ff");
 }
 
 }  // namespace

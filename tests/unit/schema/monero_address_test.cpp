@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <string>
 
-#include "dialects/lws_address.h"
+#include "schema/monero_address.h"
 
-namespace herald::dialects::lws {
+namespace herald::schema::monero {
 namespace {
 
 // Monero block base58, written here independently of the decoder under test.
@@ -123,4 +123,4 @@ TEST(LwsAddress, RefusesUnknownNetworkTagAndTagLengthMismatch) {
 }
 
 }  // namespace
-}  // namespace herald::dialects::lws
+}  // namespace herald::schema::monero
