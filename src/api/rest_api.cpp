@@ -4,6 +4,7 @@
 // Must not: respond twice, respond off the worker, or acknowledge a publish before the sink says
 // it is durable.
 #include "api/rest_api.h"
+#include "core/text.h"
 
 #include "api/prometheus.h"
 
@@ -240,7 +241,7 @@ void RestApi::handle(std::size_t worker, transport::HttpRequest request, transpo
   }
   if (route == nullptr) {
     respond(errorResponse(
-        Error::make(Errc::unknown_method, "no such endpoint: " + std::string(path.substr(0, 128))), 404));
+        Error::make(Errc::unknown_method, "no such endpoint: " + std::string(utf8Prefix(path, 128))), 404));
     return;
   }
   if (request.method != route->method) {
@@ -338,7 +339,7 @@ void RestApi::events(std::size_t worker, std::string_view query, transport::Resp
   std::string topic = q.topic.value_or("");  // empty: every topic
   if (!topic.empty() && !topics_.contains(topic)) {
     respond(errorResponse(
-        Error::make(Errc::unknown_topic, "unknown topic \"" + topic.substr(0, 128) + "\"", "topic")));
+        Error::make(Errc::unknown_topic, "unknown topic \"" + std::string(utf8Prefix(topic, 128)) + "\"", "topic")));
     return;
   }
   Cursor since;

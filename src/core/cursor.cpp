@@ -1,4 +1,5 @@
 #include "core/cursor.h"
+#include "core/text.h"
 
 #include <charconv>
 
@@ -15,7 +16,7 @@ std::string Cursor::toString() const {
 
 Result<Cursor> Cursor::parse(std::string_view text) {
   auto bad = [&](std::string why) {
-    return Error::make(Errc::parse_error, "cursor '" + std::string(text.substr(0, 64)) + "': " + why);
+    return Error::make(Errc::parse_error, "cursor '" + std::string(utf8Prefix(text, 64)) + "': " + why);
   };
   auto colon = text.find(':');
   if (colon == std::string_view::npos) return bad("expected <16 hex digits>:<seq>");

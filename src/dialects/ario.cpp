@@ -3,6 +3,7 @@
 // "ar_unsubscribe", or empty for anything else), so the hub's replies, its rate-limit errors
 // included, come back named after the right request.
 #include "dialects/ario.h"
+#include "core/text.h"
 #include "schema/event_json.h"
 
 #include <boost/json.hpp>
@@ -65,8 +66,8 @@ Result<Filter> txFilter(const json::value* params, const FilterLimits& limits) {
       }
     } else {
       return Error::make(Errc::invalid_params,
-                         "params." + std::string(key).substr(0, 64) + " is not a new_tx parameter (owner, target, tags)",
-                         "params." + std::string(key).substr(0, 64));
+                         "params." + std::string(utf8Prefix(key, 64)) + " is not a new_tx parameter (owner, target, tags)",
+                         "params." + std::string(utf8Prefix(key, 64)));
     }
   }
   auto filter = Filter::make(std::move(clauses), limits);
@@ -88,7 +89,7 @@ Decoded decodeSubscribe(const json::object& msg, const ArioOptions& options, con
     const std::string_view key = member.key();
     if (key != "method" && key != "event" && key != "params") {
       return deny(kSubscribe, Errc::invalid_params,
-                  "\"" + std::string(key).substr(0, 64) + "\" is not a member of ar_subscribe", std::string(key));
+                  "\"" + std::string(utf8Prefix(key, 64)) + "\" is not a member of ar_subscribe", std::string(key));
     }
   }
   const json::value* event = msg.if_contains("event");
@@ -114,7 +115,7 @@ Decoded decodeSubscribe(const json::object& msg, const ArioOptions& options, con
     command.topic = std::string(kBlockTopic);
   } else {
     return deny(kSubscribe, Errc::unknown_method,
-                "unknown event \"" + std::string(name.substr(0, 64)) + "\"; events are new_tx and new_block", "event");
+                "unknown event \"" + std::string(utf8Prefix(name, 64)) + "\"; events are new_tx and new_block", "event");
   }
   return Command{std::string(kSubscribe), std::move(command)};
 }
@@ -218,7 +219,7 @@ Decoded Ario::decode(std::string_view bytes, bool binary, DialectState& state, c
   if (name == kSubscribe) return decodeSubscribe(*msg, options_, s);
   if (name == kUnsubscribe) return decodeUnsubscribe(*msg);
   return deny({}, Errc::invalid_request,
-              "unknown method \"" + std::string(name.substr(0, 64)) + "\"; methods are ar_subscribe and ar_unsubscribe",
+              "unknown method \"" + std::string(utf8Prefix(name, 64)) + "\"; methods are ar_subscribe and ar_unsubscribe",
               "method");
 }
 

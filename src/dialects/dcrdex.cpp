@@ -10,6 +10,7 @@
 // Must not: do I/O, throw, or let anything a client sends change how another client is answered
 // (the ConnectLedger changes only for a correctly signed connect of a registered account).
 #include "dialects/dcrdex.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <array>
@@ -524,7 +525,7 @@ Decoded Dcrdex::decode(std::string_view bytes, bool binary, DialectState& state_
                     "route");
     }
   } else {
-    const std::string shown(route.substr(0, 64));  // a route is echoed, but not without bound
+    const std::string shown(utf8Prefix(route, 64));  // a route is echoed, but not without bound
     return reject(std::move(rid), Errc::unknown_method, "unknown route '" + shown + "'", "route");
   }
   if (state.pending.size() >= kMaxPending && !state.pending.contains(rid)) {

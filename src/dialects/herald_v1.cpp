@@ -5,6 +5,7 @@
 //
 // Must not: do I/O, throw, or let anything a client sends change how another client is answered.
 #include "dialects/herald_v1.h"
+#include "core/text.h"
 #include "schema/event_json.h"
 
 #include <boost/json.hpp>
@@ -347,7 +348,7 @@ Decoded HeraldV1::decode(std::string_view bytes, bool binary, DialectState& /*st
   if (name == "subscribe") return decodeSubscribe(std::move(id), params, filter_limits_);
   if (name == "unsubscribe") return decodeUnsubscribe(std::move(id), params);
   if (name == "ping") return decodePing(std::move(id), params);
-  std::string shown(name.substr(0, 64));  // a method name is echoed, but not without bound
+  std::string shown(utf8Prefix(name, 64));  // a method name is echoed, but not without bound
   return reject(std::move(id), Errc::unknown_method, "method not found: " + shown, "method");
 }
 

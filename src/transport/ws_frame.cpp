@@ -1,5 +1,6 @@
 // RFC 6455 client-frame parsing and server-frame headers; see ws_frame.h. No I/O, no Beast.
 #include "transport/ws_frame.h"
+#include "core/text.h"
 
 #include <cstring>
 
@@ -62,12 +63,8 @@ std::string encodeClientFrame(Opcode opcode, std::string_view payload, std::uint
 }
 
 std::string closePayload(std::uint16_t code, std::string_view reason) {
-  if (reason.size() > kMaxCloseReason) {
-    std::size_t end = kMaxCloseReason;
-    // Cut before a continuation byte so the reason stays valid UTF-8 (peers must fail one that is not).
-    while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80) --end;
-    reason = reason.substr(0, end);
-  }
+  // Cut so the reason stays valid UTF-8 (peers must fail one that is not).
+  reason = utf8Prefix(reason, kMaxCloseReason);
   std::string out;
   out.reserve(2 + reason.size());
   out.push_back(static_cast<char>(code >> 8));

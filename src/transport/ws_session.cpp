@@ -7,6 +7,7 @@
 // client's backlog stays in the endpoint's byte-bounded queue, where its policy applies, never in
 // transport.
 #include "transport/ws_session.h"
+#include "core/text.h"
 
 #include "transport/lean_ws_session.h"
 
@@ -36,13 +37,6 @@ namespace {
 // RFC 6455 §5.5: a control frame carries at most 125 bytes; the close code takes 2 of them.
 constexpr std::size_t kMaxCloseReasonBytes = 123;
 
-// Cut to the limit without splitting a UTF-8 sequence (peers must fail a close with invalid UTF-8).
-std::string fitCloseReason(std::string_view reason) {
-  if (reason.size() <= kMaxCloseReasonBytes) return std::string(reason);
-  std::size_t end = kMaxCloseReasonBytes;
-  while (end > 0 && (static_cast<unsigned char>(reason[end]) & 0xC0) == 0x80) --end;
-  return std::string(reason.substr(0, end));
-}
 
 websocket::stream_base::duration orNone(std::chrono::milliseconds limit) {
   if (limit.count() <= 0) return websocket::stream_base::none();
@@ -81,7 +75,7 @@ class WsSession final : public WsConnection,
       // The first code stands; a later request can only make the close happen sooner.
       close_->after_flush = close_->after_flush && after_flush;
     } else {
-      close_ = PendingClose{code, fitCloseReason(reason), after_flush};
+      close_ = PendingClose{code, std::string(utf8Prefix(reason, kMaxCloseReasonBytes)), after_flush};
     }
     // A client that stopped reading (the slow consumer an immediate close is usually for, or one
     // whose last frames an after-flush close is still writing) may never let a write finish: every

@@ -1,4 +1,5 @@
 #include "core/cursor.h"
+#include "core/text.h"
 
 #include <gtest/gtest.h>
 
@@ -29,6 +30,27 @@ TEST(Cursor, RejectsMalformedText) {
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error().code, Errc::parse_error) << bad;
   }
+}
+
+// A long cursor is quoted in the error cut to 64 bytes; the cut must not split a UTF-8 sequence,
+// or the JSON error reply built from the message would be invalid UTF-8.
+TEST(Cursor, ErrorQuotesLongTextWithoutSplittingACharacter) {
+  const std::string text = std::string(63, '%') + "\xC3\xA9" + ":1";  // 'é' straddles byte 64
+  auto parsed = Cursor::parse(text);
+  ASSERT_FALSE(parsed);
+  const std::string& message = parsed.error().message;
+  EXPECT_EQ(message.find("\xC3"), std::string::npos) << "the cut sequence's lead byte must not be quoted";
+  EXPECT_NE(message.find(std::string(63, '%') + "'"), std::string::npos) << message;
+}
+
+TEST(Utf8Prefix, CutsBeforeASequenceItWouldSplit) {
+  EXPECT_EQ(utf8Prefix("abc", 5), "abc");
+  EXPECT_EQ(utf8Prefix("abc", 2), "ab");
+  EXPECT_EQ(utf8Prefix("a\xC3\xA9", 2), "a");             // 2-byte sequence cut after its lead
+  EXPECT_EQ(utf8Prefix("a\xC3\xA9", 3), "a\xC3\xA9");
+  EXPECT_EQ(utf8Prefix("\xE2\x82\xACx", 2), "");           // 3-byte sequence: nothing before it
+  EXPECT_EQ(utf8Prefix("\xF0\x9F\x98\x80", 3), "");
+  EXPECT_EQ(utf8Prefix("\xF0\x9F\x98\x80z", 4), "\xF0\x9F\x98\x80");
 }
 
 }  // namespace
