@@ -126,10 +126,10 @@ void Hub::onMessage(SessionId id, std::string_view bytes, bool binary, std::int6
     Metrics::add(metrics_.rate_limit_hits);
     if (++session->rejected_in_row >= limits_.abuse_close_after) {
       Metrics::add(metrics_.rate_limit_closes);
-      session->closing = true;
-      Metrics::add(metrics_.queue_bytes, -static_cast<std::int64_t>(session->queue().bytes()));
-      session->queue().clear();
-      session->outlet().close(close_code::policy, "rate limit exceeded", false);
+      // The refusals already queued are written first: they say why, whatever way the transport
+      // happened to batch the abuser's messages. The queue is byte-bounded and the close is bounded
+      // by the transport's grace, so this holds nothing for long.
+      closeAfterFlush(*session, close_code::policy, "rate limit exceeded");
       return;
     }
     RequestId request_id;

@@ -458,6 +458,12 @@ TEST_F(HubTest, RateLimitAnswersThenClosesPersistentAbuse) {
   EXPECT_EQ(*out.closed_code, close_code::policy);
   EXPECT_EQ(out.closed_reason, "rate limit exceeded");
   EXPECT_EQ(metrics_.rate_limit_hits.load(), 4u);
+  // The refusals queued before the close are still written, then the close: the client learns why
+  // however its messages were batched.
+  EXPECT_TRUE(out.closed_after_flush);
+  EXPECT_EQ(take(s), (std::vector<std::string>{"error rate_limited", "error rate_limited"}));
+  say(s, "ping");  // nothing more is read from a closing session
+  EXPECT_EQ(take(s), std::vector<std::string>{});
 }
 
 TEST_F(HubTest, FatalRejectionClosesAfterTheErrorFrame) {
