@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cassert>
 #include <condition_variable>
@@ -210,24 +211,41 @@ struct Server::Impl {
 
   detail::Worker& nextWorker() { return *workers[next_worker.fetch_add(1, std::memory_order_relaxed) % workers.size()]; }
 
-  // Owner's thread. The new socket belongs to the target worker's io_context from the start.
+  // Owner's thread. The socket is accepted on the owner's io_context and handed to the target's by
+  // its descriptor (onAccept): accepting straight into the target's io_context would leave, at
+  // stop, a cancelled accept queued on the owner that holds a socket of another io_context, which
+  // may be destroyed first.
   void doAccept(Listener& listener) {
-    detail::Worker& target = nextWorker();
     if (listener.tcp_acceptor) {
-      listener.tcp_acceptor->async_accept(target.ioc, [this, &listener, &target](boost::system::error_code ec,
-                                                                                tcp::socket socket) {
-        onAccept(listener, target, ec, std::move(socket));
+      listener.tcp_acceptor->async_accept([this, &listener](boost::system::error_code ec, tcp::socket socket) {
+        onAccept(listener, ec, std::move(socket));
       });
     } else {
-      listener.unix_acceptor->async_accept(target.ioc, [this, &listener, &target](boost::system::error_code ec,
-                                                                                 UnixProtocol::socket socket) {
-        onAccept(listener, target, ec, std::move(socket));
+      listener.unix_acceptor->async_accept([this, &listener](boost::system::error_code ec, UnixProtocol::socket socket) {
+        onAccept(listener, ec, std::move(socket));
       });
     }
   }
 
+  // The same connection, registered with `target`'s io_context instead; empty when the descriptor
+  // cannot be taken over (the connection is dropped, as if the peer had gone).
   template <class Socket>
-  void onAccept(Listener& listener, detail::Worker& target, boost::system::error_code ec, Socket socket) {
+  static std::optional<Socket> rehome(Socket& socket, const typename Socket::protocol_type& protocol,
+                                      asio::io_context& target) {
+    boost::system::error_code ec;
+    const auto native = socket.release(ec);
+    if (ec) return std::nullopt;
+    Socket moved(target);
+    moved.assign(protocol, native, ec);
+    if (ec) {
+      ::close(native);
+      return std::nullopt;
+    }
+    return moved;
+  }
+
+  template <class Socket>
+  void onAccept(Listener& listener, boost::system::error_code ec, Socket socket) {
     const bool open = listener.tcp_acceptor ? listener.tcp_acceptor->is_open() : listener.unix_acceptor->is_open();
     if (!open || ec == asio::error::operation_aborted) return;
     if (ec) {
@@ -240,8 +258,11 @@ struct Server::Impl {
     if constexpr (std::is_same_v<Socket, tcp::socket>) {
       boost::system::error_code peer_error;
       const auto peer = socket.remote_endpoint(peer_error);
-      if (!peer_error) {
-        asio::post(target.ioc, [&target, &listener, socket = std::move(socket), remote = endpointText(peer)]() mutable {
+      detail::Worker& target = nextWorker();
+      std::optional<tcp::socket> moved;
+      if (!peer_error) moved = rehome(socket, peer.protocol(), target.ioc);
+      if (moved) {
+        asio::post(target.ioc, [&target, &listener, socket = std::move(*moved), remote = endpointText(peer)]() mutable {
           if (listener.tls) {
             detail::startTlsConnection(target, std::move(socket), *listener.tls, std::move(remote),
                                        listener.paths);
@@ -251,9 +272,12 @@ struct Server::Impl {
         });
       }  // else the peer is already gone; the socket closes here
     } else {
-      asio::post(target.ioc, [&target, socket = std::move(socket)]() mutable {
-        detail::startUnixConnection(target, std::move(socket));
-      });
+      detail::Worker& target = nextWorker();
+      if (auto moved = rehome(socket, UnixProtocol(), target.ioc)) {
+        asio::post(target.ioc, [&target, socket = std::move(*moved)]() mutable {
+          detail::startUnixConnection(target, std::move(socket));
+        });
+      }
     }
     doAccept(listener);
   }
