@@ -386,8 +386,7 @@ class LeanWsSession final : public LeanSession,
     std::int64_t now_ns = 0;
     while (written > 0 && next_ < batch_.size()) {
       const Frame& frame = *batch_[next_];
-      std::uint8_t scratch[ws::kMaxServerHeader];
-      const std::size_t total = ws::buildServerHeader(scratch, ws::Opcode::text, frame.bytes.size()) + frame.bytes.size();
+      const std::size_t total = ws::serverHeaderSize(frame.bytes.size()) + frame.bytes.size();
       const std::size_t rest = total - offset_;
       if (written < rest) {
         offset_ += written;

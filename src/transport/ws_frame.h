@@ -30,8 +30,13 @@ inline constexpr std::size_t kMaxControlPayload = 125;
 inline constexpr std::size_t kMaxCloseReason = kMaxControlPayload - 2;
 inline constexpr std::size_t kMaxServerHeader = 10;
 
-// Writes the header of an unmasked frame with `payload_size` bytes to `out` (2, 4 or 10 bytes) and
-// returns its length.
+// The length of an unmasked frame's header for `payload_size` bytes: 2, 4 or 10.
+constexpr std::size_t serverHeaderSize(std::uint64_t payload_size) {
+  return payload_size < 126 ? 2 : payload_size <= 0xFFFF ? 4 : 10;
+}
+
+// Writes the header of an unmasked frame with `payload_size` bytes to `out` and returns its length
+// (serverHeaderSize).
 std::size_t buildServerHeader(std::uint8_t* out, Opcode opcode, std::uint64_t payload_size, bool fin = true);
 
 // A whole client frame, masked with `mask_key`: what a client sends. For tests, fuzzing and load

@@ -67,6 +67,10 @@ TEST(WsFrame, ServerHeadersMatchRfcExamples) {
   ASSERT_EQ(buildServerHeader(header, Opcode::text, 65535), 4u);
   ASSERT_EQ(buildServerHeader(header, Opcode::text, 5, false), 2u);
   EXPECT_EQ(header[0], 0x01);
+  // The size alone (what a partial write is accounted with) agrees with the header written.
+  for (std::uint64_t n : {0ULL, 125ULL, 126ULL, 65535ULL, 65536ULL, 1ULL << 40}) {
+    EXPECT_EQ(serverHeaderSize(n), buildServerHeader(header, Opcode::binary, n)) << n;
+  }
 }
 
 TEST(WsFrame, MaskedHelloFromRfcParses) {
