@@ -10,7 +10,6 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <netinet/in.h>
@@ -24,12 +23,6 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
-
-std::int64_t realtimeNs() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::int64_t monotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -136,7 +129,7 @@ class ClientProcess {
     expect_.record(static_cast<std::uint64_t>(ns > 0 ? ns : 0));
   }
   void countStamps(std::string_view message) {
-    const std::int64_t now = realtimeNs();
+    const std::int64_t now = stampClockNs();
     delivered_ += forEachStamp(message, [&](std::uint64_t stamp) {
       if (stamp == 0) return;
       latency_.record(static_cast<std::uint64_t>(now) > stamp ? static_cast<std::uint64_t>(now) - stamp : 0);

@@ -7,7 +7,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
-#include <ctime>
 #include <stdexcept>
 
 namespace herald::bench {
@@ -19,12 +18,6 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 using net::awaitable;
 using net::use_awaitable;
-
-std::int64_t realtimeNs() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 class HttpPublisher final : public Publisher {
  public:
@@ -40,7 +33,7 @@ class HttpPublisher final : public Publisher {
   }
 
   awaitable<void> publish(std::uint64_t first, std::size_t count) override {
-    const std::int64_t now = realtimeNs();
+    const std::int64_t now = stampClockNs();
     std::string body;
     body.reserve(count * (options_.payload_bytes + 96) + 2);
     body += '[';
@@ -105,7 +98,7 @@ class NatsPublisher final : public Publisher {
   }
 
   awaitable<void> publish(std::uint64_t first, std::size_t count) override {
-    const std::int64_t now = realtimeNs();
+    const std::int64_t now = stampClockNs();
     std::string out;
     out.reserve(count * (options_.payload_bytes + 48));
     for (std::size_t i = 0; i < count; ++i) {

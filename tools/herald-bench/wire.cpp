@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace herald::bench {
 namespace {
@@ -11,6 +12,12 @@ namespace {
 constexpr std::size_t kStampDigits = 19;
 
 }  // namespace
+
+std::int64_t stampClockNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 std::string expand(std::string_view text, std::uint64_t value, std::uint64_t conn, std::string_view since) {
   std::string out;

@@ -15,6 +15,10 @@ namespace herald::bench {
 
 inline constexpr std::string_view kStampMarker = "\"bench_ts\":";
 
+// The stamps' clock: CLOCK_REALTIME in ns, the one clock the publisher and the client processes
+// share.
+std::int64_t stampClockNs();
+
 // Replaces every {name} in `text` with its value: {value} (the connection's or event's filter value
 // label, "v<n>"), {conn} (connection index), {since} (a resume cursor). Unknown names stay as written.
 std::string expand(std::string_view text, std::uint64_t value, std::uint64_t conn, std::string_view since = {});
