@@ -114,6 +114,8 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     }
   }
 
+  std::shared_ptr<Connection> retain() override { return this->shared_from_this(); }
+
   void goAway() override {
     going_away_ = true;
     // Nothing is owed to a connection that is between requests (or still sending one): close it.
@@ -405,7 +407,7 @@ template <class Stream>
 void startSession(Worker& worker, Stream stream, std::string remote, MountPaths paths = {}) {
   auto session =
       std::make_shared<HttpSession<Stream>>(worker, std::move(stream), std::move(remote), std::move(paths));
-  worker.track(session);
+  worker.track(*session);
   session->run();
 }
 

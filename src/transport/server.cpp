@@ -293,20 +293,14 @@ struct Server::Impl {
       ticker->timer.cancel();
     }
     state.app.beforeClose(worker.index);
-    const auto connections = worker.connections;  // goAway may end connections as we go
-    for (const auto& weak : connections) {
-      if (auto connection = weak.lock()) connection->goAway();
-    }
+    for (const auto& connection : worker.liveConnections()) connection->goAway();  // may end others
     std::lock_guard lock(stop_mutex);
     ++workers_gone_away;
     stop_progress.notify_all();
   }
 
   void abortAll(detail::Worker& worker) {
-    const auto connections = worker.connections;
-    for (const auto& weak : connections) {
-      if (auto connection = weak.lock()) connection->abort();
-    }
+    for (const auto& connection : worker.liveConnections()) connection->abort();
   }
 
   // Destruction runs bottom-up: listeners (their acceptors and timers use a worker's io_context)

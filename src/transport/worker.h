@@ -2,8 +2,11 @@
 // all workers share (application, metrics, limits, live counts). Internal to transport; nothing
 // outside src/transport includes it.
 //
-// Connections are tracked by weak_ptr in the worker that owns them, touched only on that worker's
-// thread, so stop() can reach every live connection without a lock on the connection path.
+// Connections are listed (intrusively) in the worker that owns them, touched only on that worker's
+// thread, so stop() can reach every live connection without a lock on the connection path. A
+// connection leaves the list in its destructor: the list holds no ownership, and unlike a list of
+// weak_ptr it keeps no memory of ended connections alive (a weak_ptr pins its make_shared block, and
+// after a burst of handshakes that was every finished HTTP session until the next sweep).
 #pragma once
 
 #include "core/metrics.h"
@@ -15,6 +18,7 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/intrusive/list.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -37,9 +41,12 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
 
 // What stop() asks of a live connection. Called on the connection's worker thread only.
-class Connection {
+class Connection
+    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
   virtual ~Connection() = default;
+  // Shared ownership of this connection, for a caller that may outlive the call that ends it.
+  virtual std::shared_ptr<Connection> retain() = 0;
   // Finish what is in flight, then close (a WebSocket flushes and sends 1001 "going away").
   virtual void goAway() = 0;
   // Close the socket now: pending operations fail and the connection ends.
@@ -136,25 +143,22 @@ struct Worker {
   const std::size_t index;
   ServerState& state;
   // Worker thread only. Declared before `ioc` so it outlives the handlers the io_context destroys.
-  std::vector<std::weak_ptr<Connection>> connections;
+  boost::intrusive::list<Connection, boost::intrusive::constant_time_size<false>> connections;
   std::unique_ptr<LeanWsShard, LeanWsShardDeleter> lean;
   bool stopping = false;  // set by stop(); connections handed over after it are refused
   // Concurrency hint 1: exactly one thread runs this io_context, so Asio can skip its locking.
   asio::io_context ioc{1};
 
-  // Worker thread only.
-  void track(std::weak_ptr<Connection> connection) {
-    if (connections.size() >= sweep_at_) {
-      std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
-      sweep_at_ = std::max(kMinSweep, connections.size() * 2);
-    }
-    connections.push_back(std::move(connection));
-  }
+  // Worker thread only. The connection leaves the list when it is destroyed.
+  void track(Connection& connection) { connections.push_back(connection); }
 
- private:
-  // Expired entries are swept when the list doubles, so tracking stays amortized O(1).
-  static constexpr std::size_t kMinSweep = 64;
-  std::size_t sweep_at_ = kMinSweep;
+  // Worker thread only: owners of every live connection, so a caller can end them one by one
+  // while the list changes under it.
+  std::vector<std::shared_ptr<Connection>> liveConnections() {
+    std::vector<std::shared_ptr<Connection>> live;
+    for (auto& connection : connections) live.push_back(connection.retain());
+    return live;
+  }
 };
 
 }  // namespace herald::transport::detail

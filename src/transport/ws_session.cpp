@@ -1,7 +1,7 @@
 // WsSession: one accepted WebSocket, from handshake to the endpoint's onClose. Owns the Beast
 // stream and the application's WsEndpoint; knows nothing of what the frames mean.
 //
-// Its async operations own it (shared_ptr); the worker tracks it only weakly. At most one read,
+// Its async operations own it (shared_ptr); the worker lists it without owning it. At most one read,
 // one write and one close are in flight, which Beast's websocket stream supports concurrently.
 // The write loop asks the endpoint for frames only when the previous write finished, so a slow
 // client's backlog stays in the endpoint's byte-bounded queue, where its policy applies, never in
@@ -85,6 +85,8 @@ class WsSession final : public WsConnection,
     if (phase_ == Phase::handshaking || writing_) return;
     startClosing();
   }
+
+  std::shared_ptr<Connection> retain() override { return this->shared_from_this(); }
 
   void goAway() override {
     close(static_cast<std::uint16_t>(websocket::close_code::going_away), "going away", true);
@@ -284,7 +286,7 @@ void startWebSocket(Worker& worker, Stream stream, WebSocketSlot slot, std::uniq
   }
   auto session = std::make_shared<WsSession<Stream>>(worker, std::move(stream), std::move(slot), std::move(endpoint),
                                                      std::move(request), std::move(subprotocol));
-  worker.track(session);
+  worker.track(*session);
   session->run();
 }
 
