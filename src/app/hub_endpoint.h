@@ -6,16 +6,17 @@
 #include "core/hub.h"
 #include "transport/application.h"
 
-#include <functional>
-#include <optional>
+#include <memory>
 #include <string>
 
 namespace herald::app {
 
 class HubEndpoint final : public transport::WsEndpoint, public Outlet {
  public:
-  HubEndpoint(Hub& hub, const Dialect& dialect, std::function<std::int64_t()> now_ms)
-      : hub_(hub), dialect_(dialect), now_ms_(std::move(now_ms)) {}
+  // A plain function for the clock, and the rare pending close behind a pointer: one endpoint per
+  // connection, so its size is part of every idle connection's cost.
+  using Clock = std::int64_t (*)();
+  HubEndpoint(Hub& hub, const Dialect& dialect, Clock now_ms) : hub_(hub), dialect_(dialect), now_ms_(now_ms) {}
 
   // transport::WsEndpoint
   void onOpen(transport::WsConnection& connection) override {
@@ -45,14 +46,14 @@ class HubEndpoint final : public transport::WsEndpoint, public Outlet {
     if (connection_ != nullptr) {
       connection_->close(code, reason, after_flush);
     } else if (!pending_close_) {
-      pending_close_ = PendingClose{code, std::string(reason), after_flush};  // during onOpen
+      pending_close_.reset(new PendingClose{code, std::string(reason), after_flush});  // during onOpen
     }
   }
 
  private:
   Hub& hub_;
   const Dialect& dialect_;
-  std::function<std::int64_t()> now_ms_;
+  Clock now_ms_;
   struct PendingClose {
     std::uint16_t code;
     std::string reason;
@@ -61,7 +62,7 @@ class HubEndpoint final : public transport::WsEndpoint, public Outlet {
 
   transport::WsConnection* connection_ = nullptr;
   SessionId session_ = 0;
-  std::optional<PendingClose> pending_close_;
+  std::unique_ptr<PendingClose> pending_close_;
 };
 
 }  // namespace herald::app

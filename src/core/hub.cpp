@@ -221,18 +221,18 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
   sub.serial = next_serial_++;
   sub.implicit = command.implicit;
   sub.group = &index_.join(command.topic, command.filter, &sub, command.delivery);
-  subs.emplace(sub_id, std::move(owned));
+  subs.emplace(std::string_view(sub.id), std::move(owned));
   Metrics::add(metrics_.subscriptions, 1);
 
   if (command.snapshot && !command.since) {
     // Like a resume from the start of the log, except that history is folded into the reply
     // instead of being sent as notifications (finishSnapshot).
-    sub.phase = Subscription::Phase::replaying;
-    sub.collecting = true;
-    sub.companions = command.companions;
-    sub.replay_from = Cursor{head_.epoch, 0};
+    sub.catchup = std::make_unique<Subscription::Catchup>();
+    sub.catchup->collecting = true;
+    sub.catchup->companions = command.companions;
+    sub.catchup->replay_from = Cursor{head_.epoch, 0};
     sub.last_seq = 0;
-    sub.pending_reply = request_id;
+    sub.catchup->pending_reply = request_id;
     requestPage(sub);
     return;
   }
@@ -244,10 +244,10 @@ void Hub::subscribe(Session& session, const RequestId& request_id, const Subscri
     return;
   }
   // Resume: live events are held from now on while history is read up to them (docs/design/threading.md).
-  sub.phase = Subscription::Phase::replaying;
-  sub.replay_from = *command.since;
+  sub.catchup = std::make_unique<Subscription::Catchup>();
+  sub.catchup->replay_from = *command.since;
   sub.last_seq = command.since->epoch == head_.epoch ? command.since->seq : 0;
-  sub.pending_reply = request_id;
+  sub.catchup->pending_reply = request_id;
   requestPage(sub);
 }
 
@@ -269,7 +269,7 @@ void Hub::unsubscribe(Session& session, const RequestId& request_id, const Unsub
 void Hub::removeSubscription(Session& session, Subscription& sub) {
   index_.leave(*sub.group, &sub);
   Metrics::add(metrics_.subscriptions, -1);
-  session.subscriptions().erase(sub.id);  // destroys `sub`
+  session.subscriptions().erase(std::string_view(sub.id));  // destroys `sub`
 }
 
 // --- login -------------------------------------------------------------------------------------
@@ -440,8 +440,8 @@ void Hub::onDrained(SessionId id) {
   Session* session = find(id);
   if (session == nullptr || session->closing) return;
   for (auto& [sub_id, sub] : session->subscriptions()) {
-    if (sub->awaiting_drain && !sub->page_in_flight) {
-      sub->awaiting_drain = false;
+    if (sub->replaying() && sub->catchup->awaiting_drain && !sub->catchup->page_in_flight) {
+      sub->catchup->awaiting_drain = false;
       requestPage(*sub);
     }
   }
@@ -507,9 +507,9 @@ void Hub::tick(std::int64_t now_ms) {
 }
 
 void Hub::hold(Subscription& sub, const EventPtr& event) {
-  sub.held_bytes += event->data.size() + kHeldOverhead;
-  sub.held.push_back(event);
-  if (sub.held_bytes > limits_.queue_bytes) closeSlow(*sub.session);
+  sub.catchup->held_bytes += event->data.size() + kHeldOverhead;
+  sub.catchup->held.push_back(event);
+  if (sub.catchup->held_bytes > limits_.queue_bytes) closeSlow(*sub.session);
 }
 
 void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
@@ -518,7 +518,7 @@ void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
   for (Subscription* sub : group.members) {
     Session& session = *sub->session;
     if (session.closing || event->seq <= sub->last_seq) continue;
-    if (sub->phase == Subscription::Phase::replaying) {
+    if (sub->replaying()) {
       hold(*sub, event);
       continue;
     }
@@ -533,7 +533,7 @@ void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
         }
       }
       if (!frame) {
-        frame = dialect.encodeEvent(*event, group.shared_id, cursor, group.delivery, node_);
+        frame = dialect.encodeEvent(*event, group.shared_id.view(), cursor, group.delivery, node_);
         group_frames_.emplace_back(&dialect, frame);
       }
     } else {
@@ -547,7 +547,7 @@ void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
 FramePtr Hub::encodeFor(const Subscription& sub, std::span<const EventPtr> events) {
   const Dialect& dialect = sub.session->dialect();
   const SubscriptionGroup& group = *sub.group;
-  const std::string& id = dialect.sharedSubscriptionIds() ? group.shared_id : sub.id;
+  const std::string_view id = dialect.sharedSubscriptionIds() ? group.shared_id.view() : std::string_view(sub.id);
   return dialect.encodeBatch(events, id, Cursor{head_.epoch, events.back()->seq}, group.delivery, node_);
 }
 
@@ -562,7 +562,7 @@ void Hub::deliverBatch(SubscriptionGroup& group, std::span<const EventPtr> event
                                   [](std::uint64_t seq, const EventPtr& e) { return seq < e->seq; });
     if (first == events.end()) continue;
     const std::span<const EventPtr> fresh(first, events.end());
-    if (sub->phase == Subscription::Phase::replaying) {
+    if (sub->replaying()) {
       for (const EventPtr& event : fresh) hold(*sub, event);
       continue;
     }
@@ -589,8 +589,8 @@ void Hub::deliverBatch(SubscriptionGroup& group, std::span<const EventPtr> event
 // --- resume ------------------------------------------------------------------------------------
 
 void Hub::requestPage(Subscription& sub) {
-  sub.page_in_flight = true;
-  history_.readAfter(sub.replay_from, sub.group->topic, limits_.replay_page,
+  sub.catchup->page_in_flight = true;
+  history_.readAfter(sub.catchup->replay_from, sub.group->topic, limits_.replay_page,
                      [this, session_id = sub.session->id(), sub_id = sub.id, serial = sub.serial](Result<ReadBatch> r) {
                        onPage(session_id, sub_id, serial, std::move(r));
                      });
@@ -602,13 +602,14 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
   auto it = session->subscriptions().find(sub_id);
   if (it == session->subscriptions().end() || it->second->serial != serial) return;
   Subscription& sub = *it->second;
-  sub.page_in_flight = false;
+  if (!sub.replaying()) return;  // only a replaying subscription asks for pages
+  sub.catchup->page_in_flight = false;
   const Dialect& dialect = session->dialect();
   const SubscriptionGroup& group = *sub.group;
 
   if (!result) {
-    if (sub.pending_reply) {
-      RequestId request_id = *sub.pending_reply;
+    if (sub.catchup->pending_reply) {
+      RequestId request_id = *sub.catchup->pending_reply;
       Error error = result.error();
       if (error.field.empty() && error.code == Errc::cursor_ahead) error.field = "params.since";
       removeSubscription(*session, sub);
@@ -622,15 +623,16 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
   }
 
   ReadBatch& batch = *result;
-  if (sub.collecting) {
+  if (sub.catchup->collecting) {
     collectSnapshot(sub, batch);
     return;
   }
-  if (sub.pending_reply) {
+  if (sub.catchup->pending_reply) {
     if (!sub.implicit) {
-      reply(*session, SubscribedReply{*sub.pending_reply, sub.id, group.topic, sub.replay_from, group.delivery});
+      reply(*session,
+            SubscribedReply{*sub.catchup->pending_reply, sub.id, group.topic, sub.catchup->replay_from, group.delivery});
     }
-    sub.pending_reply.reset();
+    sub.catchup->pending_reply.reset();
   }
   const std::string& id = sub.id;
   for (const Gap& gap : batch.gaps) enqueue(*session, dialect.encodeGap(id, gap), true);
@@ -650,14 +652,14 @@ void Hub::onPage(SessionId session_id, const std::string& sub_id, std::uint64_t 
     }
   }
   if (!fresh.empty()) enqueue(*session, encodeFor(sub, fresh), true);
-  sub.replay_from = batch.next;
+  sub.catchup->replay_from = batch.next;
 
   if (batch.at_head || batch.events.empty()) {
     finishReplay(sub);
   } else if (session->queue().empty()) {
     requestPage(sub);
   } else {
-    sub.awaiting_drain = true;
+    sub.catchup->awaiting_drain = true;
   }
 }
 
@@ -669,13 +671,13 @@ void Hub::collectSnapshot(Subscription& sub, ReadBatch& batch) {
   for (EventPtr& event : batch.events) {
     if (event->seq <= sub.last_seq) continue;
     sub.last_seq = event->seq;
-    if (group.filter.matches(*event)) sub.snapshot.push_back(std::move(event));
+    if (group.filter.matches(*event)) sub.catchup->snapshot.push_back(std::move(event));
   }
-  session.dialect().foldSnapshot(group.delivery, sub.snapshot);
-  sub.replay_from = batch.next;
-  if (sub.snapshot.size() > limits_.snapshot_events) {
-    const RequestId request_id = sub.pending_reply.value_or(RequestId{});
-    const std::size_t held = sub.snapshot.size();
+  session.dialect().foldSnapshot(group.delivery, sub.catchup->snapshot);
+  sub.catchup->replay_from = batch.next;
+  if (sub.catchup->snapshot.size() > limits_.snapshot_events) {
+    const RequestId request_id = sub.catchup->pending_reply.value_or(RequestId{});
+    const std::size_t held = sub.catchup->snapshot.size();
     removeSubscription(session, sub);
     reply(session, ErrorReply{request_id, Error::make(Errc::too_large,
                                                       "the snapshot holds " + std::to_string(held) +
@@ -692,14 +694,14 @@ void Hub::collectSnapshot(Subscription& sub, ReadBatch& batch) {
 
 void Hub::finishSnapshot(Subscription& sub, const Cursor& end) {
   Session& session = *sub.session;
-  sub.collecting = false;
-  const RequestId request_id = sub.pending_reply.value_or(RequestId{});
-  sub.pending_reply.reset();
-  std::vector<SubscribeCommand> companions = std::move(sub.companions);
-  sub.companions.clear();
+  sub.catchup->collecting = false;
+  const RequestId request_id = sub.catchup->pending_reply.value_or(RequestId{});
+  sub.catchup->pending_reply.reset();
+  std::vector<SubscribeCommand> companions = std::move(sub.catchup->companions);
+  sub.catchup->companions.clear();
   SubscribedReply answer{request_id, sub.id, sub.group->topic, end, sub.group->delivery,
-                         std::move(sub.snapshot)};
-  sub.snapshot.clear();
+                         std::move(sub.catchup->snapshot)};
+  sub.catchup->snapshot.clear();
   if (!sub.implicit) reply(session, answer);
   // Live events held while reading follow the reply, then the companions start where it ends.
   finishReplay(sub);
@@ -713,11 +715,9 @@ void Hub::finishSnapshot(Subscription& sub, const Cursor& end) {
 }
 
 void Hub::finishReplay(Subscription& sub) {
-  sub.phase = Subscription::Phase::live;
   Session& session = *sub.session;
-  std::vector<EventPtr> held = std::move(sub.held);
-  sub.held.clear();
-  sub.held_bytes = 0;
+  std::vector<EventPtr> held = std::move(sub.catchup->held);
+  sub.catchup.reset();  // live from here
   std::vector<EventPtr> fresh;
   for (const EventPtr& event : held) {
     if (event->seq <= sub.last_seq) continue;  // already replayed from the log

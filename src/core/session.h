@@ -47,26 +47,31 @@ using SessionId = std::uint64_t;
 class Session;
 
 struct Subscription {
-  enum class Phase { live, replaying };
+  // What a subscription needs only while it reads history (a resume or a snapshot), apart so that a
+  // live subscription (nearly all of them, most of the time) stays small.
+  struct Catchup {
+    Cursor replay_from;                      // next page starts after this
+    std::optional<RequestId> pending_reply;  // resume: answered once the first page shows the cursor is valid
+    std::vector<EventPtr> held;              // live events that arrived meanwhile, in seq order
+    std::size_t held_bytes = 0;
+    bool page_in_flight = false;
+    bool awaiting_drain = false;             // next page waits until the queue is written out
+    // SubscribeCommand::snapshot while its history is read: the folded events so far (sent in the
+    // reply at the end, not as notifications) and the companions made once the reply is out.
+    bool collecting = false;
+    std::vector<EventPtr> snapshot;
+    std::vector<SubscribeCommand> companions;
+  };
 
   std::string id;
   Session* session = nullptr;
   SubscriptionGroup* group = nullptr;
   std::uint64_t last_seq = 0;  // highest seq this subscription has been given (or passed over)
-  Phase phase = Phase::live;
-  std::uint64_t serial = 0;          // unique per hub: tells a late history page from a newer namesake
-  Cursor replay_from;                // next page starts after this while replaying
-  std::optional<RequestId> pending_reply;  // resume: answered once the first page shows the cursor is valid
-  std::vector<EventPtr> held;        // live events that arrived during replay, in seq order
-  std::size_t held_bytes = 0;
-  bool page_in_flight = false;
-  bool awaiting_drain = false;       // next page waits until the queue is written out
-  bool implicit = false;             // made on the client's behalf: no SubscribedReply
-  // SubscribeCommand::snapshot while its history is read: the folded events so far (sent in the
-  // reply at the end, not as notifications) and the companions made once the reply is out.
-  bool collecting = false;
-  std::vector<EventPtr> snapshot;
-  std::vector<SubscribeCommand> companions;
+  std::uint64_t serial = 0;    // unique per hub: tells a late history page from a newer namesake
+  bool implicit = false;       // made on the client's behalf: no SubscribedReply
+  std::unique_ptr<Catchup> catchup;  // set while replaying history; live events are held meanwhile
+
+  bool replaying() const noexcept { return catchup != nullptr; }
 };
 
 // A login between the Accounts check and the snapshot's last history page.
@@ -94,7 +99,9 @@ class Session {
   OutboundQueue& queue() noexcept { return queue_; }
   TokenBucket& bucket() noexcept { return bucket_; }
 
-  std::map<std::string, std::unique_ptr<Subscription>, std::less<>>& subscriptions() noexcept { return subs_; }
+  // Keyed by a view of the subscription's own id (Subscription::id lives as long as its entry).
+  using Subscriptions = std::map<std::string_view, std::unique_ptr<Subscription>>;
+  Subscriptions& subscriptions() noexcept { return subs_; }
 
   bool closing = false;         // a close was requested: enqueue nothing more
   std::uint32_t rejected_in_row = 0;  // consecutive rate-limited messages
@@ -109,7 +116,7 @@ class Session {
   Outlet& outlet_;
   OutboundQueue queue_;
   TokenBucket bucket_;
-  std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subs_;
+  Subscriptions subs_;
 };
 
 }  // namespace herald

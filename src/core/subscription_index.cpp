@@ -4,17 +4,18 @@
 
 namespace herald {
 
-std::string sharedSubscriptionId(std::string_view group_key) {
+SharedId::SharedId(std::string_view group_key) noexcept {
   std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
   for (unsigned char c : group_key) {
     h ^= c;
     h *= 1099511628211ULL;
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "s";
-  for (int i = 15; i >= 0; --i) id.push_back(kHex[(h >> (i * 4)) & 0xf]);
-  return id;
+  text_[0] = 's';
+  for (int i = 0; i < 16; ++i) text_[1 + i] = kHex[(h >> ((15 - i) * 4)) & 0xf];
 }
+
+std::string sharedSubscriptionId(std::string_view group_key) { return std::string(SharedId(group_key).view()); }
 
 std::string groupKey(std::string_view topic, const Filter& filter, const Delivery& delivery) {
   std::string key(topic);
@@ -36,11 +37,11 @@ SubscriptionGroup& SubscriptionIndex::join(const std::string& topic, const Filte
   auto it = groups_.find(key);
   if (it == groups_.end()) {
     auto group = std::make_unique<SubscriptionGroup>();
-    group->key = key;
+    group->key = std::move(key);
     group->topic = topic;
     group->filter = filter;
     group->delivery = delivery;
-    group->shared_id = sharedSubscriptionId(key);
+    group->shared_id = SharedId(group->key);
     auto& entry = topics_[topic];
     if (filter.matchesAll()) {
       entry.unfiltered.push_back(group.get());
@@ -50,7 +51,8 @@ SubscriptionGroup& SubscriptionIndex::join(const std::string& topic, const Filte
       for (const auto& v : anchor.any_of) by_value[v].push_back(group.get());
     }
     ++entry.group_count;
-    it = groups_.emplace(std::move(key), std::move(group)).first;
+    const std::string_view own_key = group->key;
+    it = groups_.emplace(own_key, std::move(group)).first;
   }
   it->second->members.push_back(sub);
   return *it->second;
@@ -92,7 +94,7 @@ void SubscriptionIndex::leave(SubscriptionGroup& group, Subscription* sub) {
     }
     if (--entry.group_count == 0) topics_.erase(topic_it);
   }
-  groups_.erase(group.key);  // destroys `group`: last use
+  groups_.erase(std::string_view(group.key));  // destroys `group`: last use
 }
 
 SubscriptionGroup* SubscriptionIndex::find(std::string_view key) {

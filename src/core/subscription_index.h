@@ -23,12 +23,25 @@ namespace herald {
 
 struct Subscription;
 
+// A shared subscription id, "s" + 16 hex digits (FNV-1a 64 of the group key), held inline: a group
+// that is one idle connection's own filter would otherwise spend a heap block on it.
+class SharedId {
+ public:
+  static constexpr std::size_t kSize = 17;
+  SharedId() noexcept = default;
+  explicit SharedId(std::string_view group_key) noexcept;
+  std::string_view view() const noexcept { return {text_, kSize}; }
+
+ private:
+  char text_[kSize] = {};
+};
+
 struct SubscriptionGroup {
   std::string key;    // groupKey(topic, filter, delivery): the group's identity
   std::string topic;
   Filter filter;
   Delivery delivery;
-  std::string shared_id;  // subscription id for dialects whose ids derive from topic+filter+delivery
+  SharedId shared_id;  // subscription id for dialects whose ids derive from topic+filter+delivery
   std::vector<Subscription*> members;
   std::uint64_t mark = 0;  // match() generation, so a group reached twice is reported once
   // Scratch for the hub's publish(): index of this group's pending batch, or kNoBatch.
@@ -81,7 +94,8 @@ class SubscriptionIndex {
     std::size_t group_count = 0;
   };
 
-  StringMap<std::unique_ptr<SubscriptionGroup>> groups_;
+  // Keyed by a view of the group's own key: one copy of each key, in the group.
+  std::unordered_map<std::string_view, std::unique_ptr<SubscriptionGroup>> groups_;
   StringMap<TopicEntry> topics_;
   std::uint64_t generation_ = 0;
 };

@@ -94,7 +94,7 @@ TEST(SubscriptionIndex, SameTopicAndFilterShareOneGroup) {
   EXPECT_EQ(&g1, &g2);
   EXPECT_EQ(g1.members.size(), 2u);
   EXPECT_EQ(index.groupCount(), 1u);
-  EXPECT_EQ(g1.shared_id, sharedSubscriptionId(g1.key));
+  EXPECT_EQ(g1.shared_id.view(), sharedSubscriptionId(g1.key));
   index.leave(g1, a);
   EXPECT_EQ(index.groupCount(), 1u);
   index.leave(g2, b);
