@@ -117,6 +117,8 @@ sources() {
 
 # bench SCENARIO TARGET MODE LABEL [herald-bench flags...]: one run against the running server;
 # appends its JSON line to $OUT/SCENARIO.jsonl. A failed run is reported and the scenario goes on.
+# BENCH_NICE=N runs this herald-bench at that nice level (a load generator that must not starve the
+# clients that measure).
 bench() {
   local scenario="$1" target="$2" mode="$3" label="$4"
   shift 4
@@ -125,7 +127,9 @@ bench() {
   # Smoke runs wait less between phases; a scenario's own flags (later) still win.
   [ "$SMOKE" = 1 ] && args+=(--settle-ms 100 --drain-timeout-ms 500)
   note "$scenario: $label ($target) $*"
-  if ! "$HERALD_BENCH" --label "$label" --server-pid "$server_pid" "${args[@]}" "$@" \
+  local prefix=()
+  [ -n "${BENCH_NICE:-}" ] && prefix=(nice -n "$BENCH_NICE")
+  if ! "${prefix[@]}" "$HERALD_BENCH" --label "$label" --server-pid "$server_pid" "${args[@]}" "$@" \
       --json "$OUT/$scenario.jsonl" >/dev/null; then
     note "$scenario: $label failed"
     echo "$scenario: $label" >>"$OUT/failures"

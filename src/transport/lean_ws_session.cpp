@@ -222,6 +222,11 @@ struct LeanWsShard {
 
 void LeanWsShardDeleter::operator()(LeanWsShard* shard) const noexcept { delete shard; }
 
+void flushWokenSessions(Worker& worker) {
+  // The flush already posted still runs; it finds the list empty.
+  if (worker.lean && !worker.lean->flushing.empty()) worker.lean->runFlushes();
+}
+
 namespace {
 
 template <class Protocol>

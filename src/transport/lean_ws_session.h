@@ -21,6 +21,11 @@ void startLeanWebSocket(Worker& worker, typename Protocol::socket socket, WebSoc
                         std::unique_ptr<WsEndpoint> endpoint, std::string_view key, std::string_view version,
                         std::string_view subprotocol);
 
+// Writes now what the sessions of this worker have been woken for, instead of at the flush already
+// queued behind the loop's other ready work. Run after an application task (a publish, a history
+// page) so its frames do not wait behind a turn of handshakes. Worker thread only.
+void flushWokenSessions(Worker& worker);
+
 extern template void startLeanWebSocket<boost::asio::ip::tcp>(Worker&, boost::asio::ip::tcp::socket, WebSocketSlot,
                                                                std::unique_ptr<WsEndpoint>, std::string_view,
                                                                std::string_view, std::string_view);

@@ -6,6 +6,7 @@
 #include "transport/server.h"
 
 #include "transport/http_session.h"
+#include "transport/lean_ws_session.h"
 #include "transport/worker.h"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -367,7 +368,11 @@ std::vector<std::string> Server::start() {
 
 void Server::post(std::size_t index, std::function<void()> fn) {
   assert(index < impl_->workers.size() && "Server::post: no such worker");
-  asio::post(impl_->workers[index % impl_->workers.size()]->ioc, std::move(fn));
+  detail::Worker& worker = *impl_->workers[index % impl_->workers.size()];
+  asio::post(worker.ioc, [&worker, fn = std::move(fn)] {
+    fn();
+    detail::flushWokenSessions(worker);
+  });
 }
 
 void Server::every(std::size_t worker, std::chrono::milliseconds period, std::function<void()> fn) {
