@@ -59,6 +59,38 @@ Hub::~Hub() {
   }
 }
 
+class Hub::TallyScope {
+ public:
+  explicit TallyScope(Hub& hub) : hub_(hub) { hub_.tally_ = &tally_; }
+  ~TallyScope() {
+    hub_.tally_ = nullptr;
+    if (tally_.queue_bytes != 0) Metrics::add(hub_.metrics_.queue_bytes, tally_.queue_bytes);
+    if (tally_.events_out != 0) Metrics::add(hub_.metrics_.events_out, tally_.events_out);
+  }
+  TallyScope(const TallyScope&) = delete;
+  TallyScope& operator=(const TallyScope&) = delete;
+
+ private:
+  Hub& hub_;
+  DeliveryTally tally_;
+};
+
+void Hub::countQueued(std::int64_t bytes) {
+  if (tally_ != nullptr) {
+    tally_->queue_bytes += bytes;
+  } else {
+    Metrics::add(metrics_.queue_bytes, bytes);
+  }
+}
+
+void Hub::countEventOut() {
+  if (tally_ != nullptr) {
+    ++tally_->events_out;
+  } else {
+    Metrics::add(metrics_.events_out);
+  }
+}
+
 void Hub::advanceClock(std::int64_t now_ms) noexcept {
   // The wall clock may step back (NTP); the hub's clock does not, so windows and idleness only grow.
   if (now_ms > now_ms_) now_ms_ = now_ms;
@@ -405,7 +437,7 @@ bool Hub::enqueue(Session& session, FramePtr frame, bool force) {
     return false;
   }
   session.last_enqueue_ms = now_ms_;
-  Metrics::add(metrics_.queue_bytes, size);
+  countQueued(size);
   if (was_empty) session.outlet().wake();
   return true;
 }
@@ -414,13 +446,13 @@ void Hub::closeSlow(Session& session) {
   if (session.closing) return;
   session.closing = true;
   Metrics::add(metrics_.slow_consumer_closes);
-  Metrics::add(metrics_.queue_bytes, -static_cast<std::int64_t>(session.queue().bytes()));
+  countQueued(-static_cast<std::int64_t>(session.queue().bytes()));
   session.queue().clear();
   // The backlog is dropped either way; a dialect that can say why gets that one frame written
   // first. It is small and the queue is now empty, so the bound cannot refuse it.
   FramePtr last = session.dialect().closingFrame(ClosingReason::slow_consumer);
   if (last) {
-    Metrics::add(metrics_.queue_bytes, static_cast<std::int64_t>(last->bytes.size()));
+    countQueued(static_cast<std::int64_t>(last->bytes.size()));
     session.queue().push(std::move(last), true);
     session.outlet().wake();
   }
@@ -450,6 +482,7 @@ void Hub::onDrained(SessionId id) {
 // --- fan-out -----------------------------------------------------------------------------------
 
 void Hub::publish(std::span<const EventPtr> events, std::int64_t now_ms) {
+  const TallyScope tally(*this);
   advanceClock(now_ms);
   for (const EventPtr& event : events) {
     head_.seq = event->seq;
@@ -482,6 +515,7 @@ void Hub::publish(std::span<const EventPtr> events, std::int64_t now_ms) {
 }
 
 void Hub::tick(std::int64_t now_ms) {
+  const TallyScope tally(*this);
   advanceClock(now_ms);
   for (auto it = windows_.begin(); it != windows_.end();) {
     if (now_ms_ < it->second.closes_at_ms) {
@@ -539,7 +573,7 @@ void Hub::deliverEvent(SubscriptionGroup& group, const EventPtr& event) {
     } else {
       frame = dialect.encodeEvent(*event, sub->id, cursor, group.delivery, node_);
     }
-    if (enqueue(session, std::move(frame))) Metrics::add(metrics_.events_out);
+    if (enqueue(session, std::move(frame))) countEventOut();
   }
 }
 
@@ -582,7 +616,7 @@ void Hub::deliverBatch(SubscriptionGroup& group, std::span<const EventPtr> event
       frame = encodeFor(*sub, fresh);
       if (shareable) group_frames_.emplace_back(&dialect, frame);
     }
-    if (enqueue(session, std::move(frame))) Metrics::add(metrics_.events_out);
+    if (enqueue(session, std::move(frame))) countEventOut();
   }
 }
 
@@ -727,14 +761,14 @@ void Hub::finishReplay(Subscription& sub) {
   if (fresh.empty()) return;
   const SubscriptionGroup& group = *sub.group;
   if (group.delivery.batch) {
-    if (enqueue(session, encodeFor(sub, fresh))) Metrics::add(metrics_.events_out);
+    if (enqueue(session, encodeFor(sub, fresh))) countEventOut();
     return;
   }
   for (const EventPtr& event : fresh) {
     if (session.closing) return;
     if (enqueue(session, session.dialect().encodeEvent(*event, sub.id, Cursor{head_.epoch, event->seq},
                                                        group.delivery, node_))) {
-      Metrics::add(metrics_.events_out);
+      countEventOut();
     }
   }
 }

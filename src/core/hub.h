@@ -99,6 +99,16 @@ class Hub {
   void closeAll(std::uint16_t code, std::string_view reason);
 
  private:
+  // Counters a publish() or tick() call adds up and hands to the shared Metrics once at its end: the
+  // delivery path must not touch a cache line the other workers write, once per frame.
+  struct DeliveryTally {
+    std::int64_t queue_bytes = 0;
+    std::uint64_t events_out = 0;
+  };
+  class TallyScope;
+  void countQueued(std::int64_t bytes);
+  void countEventOut();
+
   // A debounce window: the latest event of a group since the window opened.
   struct DebounceWindow {
     EventPtr latest;
@@ -145,6 +155,7 @@ class Hub {
   SessionId next_id_ = 1;
   std::mt19937_64 random_;
   std::uint64_t next_serial_ = 1;
+  DeliveryTally* tally_ = nullptr;  // set while publish() or tick() runs
   std::vector<SubscriptionGroup*> matched_;  // reused by publish(): no allocation per event
   std::vector<std::pair<const Dialect*, FramePtr>> group_frames_;  // reused: one frame per dialect per group
   // reused by publish(): the batch groups this call matched and their events
