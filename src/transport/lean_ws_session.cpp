@@ -525,6 +525,7 @@ class LeanWsSession final : public LeanSession,
       return;
     }
     char* buffer = shard_.read_buffer.get();
+    bool budget_spent = false;
     for (int i = 0; i < kReadsPerTurn; ++i) {
       const ssize_t got = ::recv(fd(), buffer, kReadChunk, MSG_DONTWAIT);
       if (got > 0) {
@@ -533,6 +534,7 @@ class LeanWsSession final : public LeanSession,
         consume(std::span<char>(buffer, static_cast<std::size_t>(got)));
         if (phase_ == Phase::ended) return;
         if (static_cast<std::size_t>(got) < kReadChunk) break;  // drained: no need to see EAGAIN
+        budget_spent = i + 1 == kReadsPerTurn;
         continue;
       }
       if (got == 0) {  // the peer closed; after our close frame, this is the normal end
@@ -542,6 +544,12 @@ class LeanWsSession final : public LeanSession,
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       finish();
+      return;
+    }
+    if (budget_spent) {
+      // Bytes are left in the socket, and an edge-triggered reactor will not announce them again
+      // until more arrive: read on after the other sessions have had their turn.
+      boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->onReadable({}); });
       return;
     }
     waitReadable();
@@ -634,7 +642,7 @@ class LeanWsSession final : public LeanSession,
   Socket socket_;
   WebSocketSlot slot_;
   std::unique_ptr<WsEndpoint> endpoint_;
-  ws::ClientFrameParser parser_;
+  ws::FrameParser parser_;
   ReadWaitMemory read_wait_memory_;
   std::vector<FramePtr> batch_;   // taken from the endpoint, written in order
   std::size_t next_ = 0;          // first frame of batch_ not completely written

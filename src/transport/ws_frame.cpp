@@ -1,4 +1,4 @@
-// RFC 6455 client-frame parsing and server-frame headers; see ws_frame.h. No I/O, no Beast.
+// RFC 6455 frame parsing (either direction) and frame building; see ws_frame.h. No I/O, no Beast.
 #include "transport/ws_frame.h"
 #include "core/text.h"
 
@@ -128,13 +128,13 @@ bool Utf8Validator::feed(std::string_view bytes) noexcept {
   return true;
 }
 
-void ClientFrameParser::releaseMemory() noexcept {
+void FrameParser::releaseMemory() noexcept {
   if (in_message_ || in_frame_) return;
   std::string().swap(held_);
   std::string().swap(control_);
 }
 
-ParseEvent ClientFrameParser::fail(std::uint16_t code, std::string reason) {
+ParseEvent FrameParser::fail(std::uint16_t code, std::string reason) {
   ended_ = true;
   failure_ = std::move(reason);
   ParseEvent event;
@@ -145,7 +145,7 @@ ParseEvent ClientFrameParser::fail(std::uint16_t code, std::string reason) {
 }
 
 // The first two bytes decide everything that needs no length: checked before waiting for the rest.
-bool ClientFrameParser::checkFirstBytes(ParseEvent& out) {
+bool FrameParser::checkFirstBytes(ParseEvent& out) {
   const std::uint8_t b0 = header_[0];
   const std::uint8_t b1 = header_[1];
   if ((b0 & 0x70) != 0) {
@@ -157,8 +157,8 @@ bool ClientFrameParser::checkFirstBytes(ParseEvent& out) {
     out = fail(kCloseProtocolError, "unknown opcode " + std::to_string(opcode));
     return false;
   }
-  if ((b1 & 0x80) == 0) {
-    out = fail(kCloseProtocolError, "client frame not masked");
+  if (((b1 & 0x80) != 0) != masked_) {
+    out = fail(kCloseProtocolError, masked_ ? "client frame not masked" : "server frame masked");
     return false;
   }
   const std::uint8_t len7 = b1 & 0x7F;
@@ -178,11 +178,11 @@ bool ClientFrameParser::checkFirstBytes(ParseEvent& out) {
     out = fail(kCloseProtocolError, "new data frame before the fragmented message ended");
     return false;
   }
-  header_need_ = static_cast<std::uint8_t>(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4);
+  header_need_ = static_cast<std::uint8_t>(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (masked_ ? 4 : 0));
   return true;
 }
 
-bool ClientFrameParser::headerDone(ParseEvent& out) {
+bool FrameParser::headerDone(ParseEvent& out) {
   fin_ = (header_[0] & 0x80) != 0;
   opcode_ = static_cast<Opcode>(header_[0] & 0x0F);
   const std::uint8_t len7 = header_[1] & 0x7F;
@@ -208,7 +208,7 @@ bool ClientFrameParser::headerDone(ParseEvent& out) {
       return false;
     }
   }
-  std::memcpy(mask_, header_ + at, 4);
+  if (masked_) std::memcpy(mask_, header_ + at, 4);
   if (!isControl(opcode_)) {
     if (opcode_ != Opcode::continuation) {
       message_binary_ = opcode_ == Opcode::binary;
@@ -233,8 +233,8 @@ bool ClientFrameParser::headerDone(ParseEvent& out) {
 }
 
 // Unmasks payload bytes in place and checks text as it arrives, so invalid UTF-8 fails early.
-bool ClientFrameParser::payloadBytes(std::span<char> bytes, ParseEvent& out) {
-  unmask(bytes, mask_, frame_offset_);
+bool FrameParser::payloadBytes(std::span<char> bytes, ParseEvent& out) {
+  if (masked_) unmask(bytes, mask_, frame_offset_);
   frame_offset_ += bytes.size();
   remaining_ -= bytes.size();
   if (!isControl(opcode_) && !message_binary_ && !utf8_.feed(std::string_view(bytes.data(), bytes.size()))) {
@@ -244,7 +244,7 @@ bool ClientFrameParser::payloadBytes(std::span<char> bytes, ParseEvent& out) {
   return true;
 }
 
-ParseEvent ClientFrameParser::frameDone(std::string_view payload) {
+ParseEvent FrameParser::frameDone(std::string_view payload) {
   in_frame_ = false;
   ParseEvent event;
   switch (opcode_) {
@@ -287,7 +287,7 @@ ParseEvent ClientFrameParser::frameDone(std::string_view payload) {
   return event;
 }
 
-ParseEvent ClientFrameParser::next(std::span<char>& input) {
+ParseEvent FrameParser::next(std::span<char>& input) {
   ParseEvent event;
   if (ended_) return event;
   if (release_held_) {

@@ -1,9 +1,10 @@
-// RFC 6455 framing for the server side, with no I/O: the header of a server frame (never masked)
-// and an incremental parser of client frames that enforces every rule a server must (masking, no
-// RSV bits without an extension, known opcodes, control frame size and FIN, fragmentation order,
-// the message size limit, UTF-8 of text messages and of close reasons, valid close codes). It must
-// not allocate per frame while a message fits in one read, and it must never read past the bytes it
-// is given. Every violation names the rule and the close code that fails the connection.
+// RFC 6455 framing with no I/O, for either end of a connection: the header of an unmasked frame
+// (what a server sends), a masked frame (what a client sends), and an incremental parser of the
+// peer's frames that enforces every rule the reading end must (masking in the sender's direction,
+// no RSV bits without an extension, known opcodes, control frame size and FIN, fragmentation
+// order, the message size limit, UTF-8 of text messages and of close reasons, valid close codes).
+// It must not allocate per frame while a message fits in one read, and it must never read past the
+// bytes it is given. Every violation names the rule and the close code that fails the connection.
 #pragma once
 
 #include <cstddef>
@@ -74,12 +75,17 @@ struct ParseEvent {
   std::string_view reason;   // close: the reason received; violation: the rule broken
 };
 
-class ClientFrameParser {
+// Who sends the frames a parser reads. Clients mask every frame and servers mask none (§5.1); the
+// reading end fails the connection with 1002 when a frame breaks that.
+enum class Sender : std::uint8_t { client, server };
+
+class FrameParser {
  public:
-  explicit ClientFrameParser(std::size_t max_message_bytes) : max_message_(max_message_bytes) {}
+  explicit FrameParser(std::size_t max_message_bytes, Sender sender = Sender::client)
+      : max_message_(max_message_bytes), masked_(sender == Sender::client) {}
 
   // Consumes bytes from the front of `input` up to the next complete message or control frame and
-  // returns it; need_more once `input` is used up. The bytes are unmasked in place. After a
+  // returns it; need_more once `input` is used up. Client frames are unmasked in place. After a
   // violation or a close frame parsing has ended (see ended()): further calls consume nothing and
   // return need_more.
   ParseEvent next(std::span<char>& input);
@@ -98,6 +104,7 @@ class ClientFrameParser {
   ParseEvent frameDone(std::string_view payload);
 
   std::size_t max_message_;
+  bool masked_;                   // every frame must carry a mask key (a client's), or none may
   std::uint8_t header_[14] = {};
   std::uint8_t header_size_ = 0;  // header bytes gathered so far
   std::uint8_t header_need_ = 2;  // header bytes this frame has in all (known after the first two)

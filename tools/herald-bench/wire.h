@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -36,8 +37,11 @@ template <class OnStamp>
 std::size_t forEachStamp(std::string_view message, OnStamp&& on_stamp) {
   std::size_t n = 0;
   std::size_t at = 0;
-  while ((at = message.find(kStampMarker, at)) != std::string_view::npos) {
-    at += kStampMarker.size();
+  // glibc's memmem skips by the marker's length; string_view::find stops at every '"' of the JSON
+  // around the stamp, which made it half of a client's CPU per message.
+  while (const void* found = ::memmem(message.data() + at, message.size() - at, kStampMarker.data(),
+                                      kStampMarker.size())) {
+    at = static_cast<std::size_t>(static_cast<const char*>(found) - message.data()) + kStampMarker.size();
     std::uint64_t ns = 0;
     while (at < message.size() && message[at] >= '0' && message[at] <= '9') {
       ns = ns * 10 + static_cast<std::uint64_t>(message[at] - '0');

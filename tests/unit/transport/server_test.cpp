@@ -546,6 +546,25 @@ TEST_F(TransportServerTest, RefusedUpgradeGetsTheApplicationsResponse) {
   EXPECT_EQ(journal_.opens, 0);
 }
 
+TEST_F(TransportServerTest, MessageLongerThanOneTurnOfReadsArrivesWhole) {
+  // Bigger than what a session reads per turn of the loop (4 x 64 KiB): when the rest is already in
+  // the socket, no new readiness edge announces it, so the session must read on by itself.
+  auto config = tcpConfig();
+  config.limits.max_message_bytes = 4 << 20;
+  start(config);
+  WsClient client;
+  client.open(port());
+  // A stalled session would otherwise block this test forever rather than fail it.
+  const timeval limit{20, 0};
+  const int fd = client.ws.next_layer().socket().native_handle();
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  std::string big(3 << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+  client.ws.write(net::buffer(big));
+  EXPECT_EQ(client.read(), big);
+}
+
 TEST_F(TransportServerTest, MessageOverLimitIsClosedWith1009) {
   auto config = tcpConfig();
   config.limits.max_message_bytes = 1024;

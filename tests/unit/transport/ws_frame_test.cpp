@@ -1,5 +1,6 @@
-// The RFC 6455 codec on its own: §5.7's examples byte for byte, and every rule the client-frame
-// parser enforces, each with the close code and the rule it names.
+// The RFC 6455 codec on its own: §5.7's examples byte for byte in both directions (masked client
+// frames read by a server, unmasked server frames read by a client), and every rule the parser
+// enforces, each with the close code and the rule it names.
 #include "transport/ws_frame.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ struct Parsed {
 };
 
 // Feeds `wire` in chunks of `chunk` bytes (0 = all at once), collecting every event.
-Parsed parseAll(ClientFrameParser& parser, std::string wire, std::size_t chunk = 0) {
+Parsed parseAll(FrameParser& parser, std::string wire, std::size_t chunk = 0) {
   Parsed out;
   std::size_t at = 0;
   while (at < wire.size() && !parser.ended()) {
@@ -37,9 +38,14 @@ Parsed parseAll(ClientFrameParser& parser, std::string wire, std::size_t chunk =
   return out;
 }
 
-Parsed parseAll(std::string wire, std::size_t chunk = 0, std::size_t max_message = 1 << 20) {
-  ClientFrameParser parser(max_message);
+Parsed parseAll(std::string wire, std::size_t chunk = 0, std::size_t max_message = 1 << 20,
+                Sender sender = Sender::client) {
+  FrameParser parser(max_message, sender);
   return parseAll(parser, std::move(wire), chunk);
+}
+
+Parsed parseServerFrames(std::string wire, std::size_t chunk = 0) {
+  return parseAll(std::move(wire), chunk, 1 << 20, Sender::server);
 }
 
 std::string bytes(std::initializer_list<int> values) {
@@ -73,16 +79,21 @@ TEST(WsFrame, ServerHeadersMatchRfcExamples) {
   }
 }
 
-TEST(WsFrame, MaskedHelloFromRfcParses) {
-  const std::string wire = bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
-  EXPECT_EQ(encodeClientFrame(Opcode::text, "Hello", kKey), wire);
+// `wire` holds §5.7's text message "Hello", read whole and cut across reads.
+void expectHello(const std::string& wire, Sender sender) {
   for (std::size_t chunk : {0, 1, 3}) {
-    Parsed parsed = parseAll(wire, chunk);
+    Parsed parsed = parseAll(wire, chunk, 1 << 20, sender);
     ASSERT_EQ(parsed.events.size(), 1u) << chunk;
     EXPECT_EQ(parsed.events[0].kind, Kind::message);
     EXPECT_FALSE(parsed.events[0].binary);
     EXPECT_EQ(parsed.payloads[0], "Hello");
   }
+}
+
+TEST(WsFrame, MaskedHelloFromRfcParses) {
+  const std::string wire = bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
+  EXPECT_EQ(encodeClientFrame(Opcode::text, "Hello", kKey), wire);
+  expectHello(wire, Sender::client);
 }
 
 TEST(WsFrame, FragmentedMessageWithPingBetweenFragments) {
@@ -122,7 +133,7 @@ TEST(WsFrame, EmptyCloseReportsNoStatus) {
 }
 
 TEST(WsFrame, PartialFrameIsHeldAndMemoryIsGivenBack) {
-  ClientFrameParser parser(1 << 20);
+  FrameParser parser(1 << 20);
   std::string wire = encodeClientFrame(Opcode::text, std::string(300, 'x'), 3);
   std::span<char> first(wire.data(), 100);
   EXPECT_EQ(parser.next(first).kind, Kind::need_more);
@@ -142,9 +153,9 @@ struct ViolationCase {
   const char* reason;
 };
 
-void expectViolation(const ViolationCase& c, std::size_t max_message = 1 << 20) {
+void expectViolation(const ViolationCase& c, std::size_t max_message = 1 << 20, Sender sender = Sender::client) {
   for (std::size_t chunk : {0, 1}) {
-    Parsed parsed = parseAll(c.wire, chunk, max_message);
+    Parsed parsed = parseAll(c.wire, chunk, max_message, sender);
     ASSERT_FALSE(parsed.events.empty()) << c.name;
     EXPECT_EQ(parsed.events.back().kind, Kind::violation) << c.name;
     EXPECT_EQ(parsed.events.back().code, c.code) << c.name;
@@ -224,12 +235,85 @@ TEST(WsFrame, MessageOverLimitIs1009EvenAcrossFragments) {
 }
 
 TEST(WsFrame, NothingIsParsedAfterAViolation) {
-  ClientFrameParser parser(1 << 20);
+  FrameParser parser(1 << 20);
   std::string wire = bytes({0x81, 0x02, 'h', 'i'}) + encodeClientFrame(Opcode::text, "later", 1);
   std::span<char> input(wire.data(), wire.size());
   EXPECT_EQ(parser.next(input).kind, Kind::violation);
   EXPECT_TRUE(parser.ended());
   EXPECT_EQ(parser.next(input).kind, Kind::need_more);
+}
+
+// What a server sends: buildServerHeader's header, then the payload as it is.
+std::string serverFrame(Opcode opcode, std::string_view payload, bool fin = true) {
+  std::uint8_t header[kMaxServerHeader];
+  const std::size_t size = buildServerHeader(header, opcode, payload.size(), fin);
+  return std::string(reinterpret_cast<char*>(header), size) + std::string(payload);
+}
+
+TEST(WsFrameFromServer, UnmaskedExamplesFromRfcParse) {
+  // §5.7: a single-frame unmasked text message, and the same fragmented as "Hel" + "lo".
+  const std::string hello = bytes({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f});
+  const std::string fragmented = bytes({0x01, 0x03, 0x48, 0x65, 0x6c}) + bytes({0x80, 0x02, 0x6c, 0x6f});
+  EXPECT_EQ(serverFrame(Opcode::text, "Hello"), hello);
+  expectHello(hello, Sender::server);
+  expectHello(fragmented, Sender::server);
+  // §5.7: an unmasked ping with "Hello" as its body.
+  Parsed ping = parseServerFrames(bytes({0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}));
+  ASSERT_EQ(ping.events.size(), 1u);
+  EXPECT_EQ(ping.events[0].kind, Kind::ping);
+  EXPECT_EQ(ping.payloads[0], "Hello");
+}
+
+TEST(WsFrameFromServer, SixteenAndSixtyFourBitLengthsParse) {
+  // §5.7: 256 bytes in one unmasked binary frame (0x82 0x7E 0x0100), and 64 KiB (0x82 0x7F
+  // 0x0000000000010000); each read whole and cut across reads, header included.
+  std::string small(256, '\0');
+  std::string large(65536, '\0');
+  for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>(i * 7);
+  for (std::size_t i = 0; i < small.size(); ++i) small[i] = static_cast<char>(i);
+  const std::string wire_small = bytes({0x82, 0x7E, 0x01, 0x00}) + small;
+  const std::string wire_large = bytes({0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0}) + large;
+  for (std::size_t chunk : {0, 1, 3, 1000}) {
+    Parsed parsed = parseServerFrames(wire_small + wire_large, chunk);
+    ASSERT_EQ(parsed.events.size(), 2u) << chunk;
+    EXPECT_TRUE(parsed.events[0].binary);
+    EXPECT_EQ(parsed.payloads[0], small);
+    EXPECT_TRUE(parsed.events[1].binary);
+    EXPECT_EQ(parsed.payloads[1], large);
+  }
+}
+
+TEST(WsFrameFromServer, CloseFromServerCarriesItsCode) {
+  Parsed parsed = parseServerFrames(serverFrame(Opcode::text, "last") +
+                                    serverFrame(Opcode::close, closePayload(1008, "slow consumer")) + "after close");
+  ASSERT_EQ(parsed.events.size(), 2u);
+  EXPECT_EQ(parsed.events[1].kind, Kind::close);
+  EXPECT_EQ(parsed.events[1].code, 1008);
+  EXPECT_EQ(parsed.payloads[1], "slow consumer");
+}
+
+TEST(WsFrameFromServer, MaskedServerFrameAndOtherViolationsFail) {
+  // §5.1: a client must close the connection when a server frame is masked.
+  const std::string masked_hello = bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
+  std::string opcode3 = serverFrame(Opcode::text, "hi");
+  opcode3[0] = static_cast<char>(0x83);
+  const std::vector<ViolationCase> cases = {
+      {"masked", masked_hello, kCloseProtocolError, "server frame masked"},
+      {"masked ping after a message", serverFrame(Opcode::text, "ok") + encodeClientFrame(Opcode::ping, "", 1),
+       kCloseProtocolError, "server frame masked"},
+      {"opcode", opcode3, kCloseProtocolError, "unknown opcode 3"},
+      {"orphan continuation", serverFrame(Opcode::continuation, "x"), kCloseProtocolError,
+       "continuation frame without a message to continue"},
+      {"long ping", serverFrame(Opcode::ping, std::string(126, 'p')), kCloseProtocolError,
+       "control frame payload over 125 bytes"},
+      {"bad utf8", serverFrame(Opcode::text, "\xC3\x28"), kCloseInvalidPayload, "invalid UTF-8 in a text message"},
+      {"close code 1005", serverFrame(Opcode::close, closePayload(1005, "")), kCloseProtocolError,
+       "close code 1005 is not allowed"},
+  };
+  for (const auto& c : cases) expectViolation(c, 1 << 20, Sender::server);
+  expectViolation({"too big", serverFrame(Opcode::binary, std::string(101, 'x')), kCloseTooBig,
+                   "message over 100 bytes"},
+                  100, Sender::server);
 }
 
 TEST(WsFrame, CloseReasonIsCutOnACharacterBoundary) {
