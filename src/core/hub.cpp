@@ -728,14 +728,11 @@ void Hub::collectSnapshot(Subscription& sub, ReadBatch& batch) {
 
 void Hub::finishSnapshot(Subscription& sub, const Cursor& end) {
   Session& session = *sub.session;
-  sub.catchup->collecting = false;
-  const RequestId request_id = sub.catchup->pending_reply.value_or(RequestId{});
-  sub.catchup->pending_reply.reset();
-  std::vector<SubscribeCommand> companions = std::move(sub.catchup->companions);
-  sub.catchup->companions.clear();
+  Subscription::Catchup& catchup = *sub.catchup;  // dropped by finishReplay below
+  const RequestId request_id = catchup.pending_reply.value_or(RequestId{});
+  std::vector<SubscribeCommand> companions = std::move(catchup.companions);
   SubscribedReply answer{request_id, sub.id, sub.group->topic, end, sub.group->delivery,
-                         std::move(sub.catchup->snapshot)};
-  sub.catchup->snapshot.clear();
+                         std::move(catchup.snapshot)};
   if (!sub.implicit) reply(session, answer);
   // Live events held while reading follow the reply, then the companions start where it ends.
   finishReplay(sub);

@@ -34,7 +34,6 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -349,17 +348,13 @@ class LeanWsSession final : public LeanSession,
 
   int fd() { return socket_.native_handle(); }
 
-  // The same descriptor under the leaner socket type (release() on Linux cannot fail for a socket
-  // with no operation pending; if it does, the session starts closed and ends at its first flush).
+  // The same descriptor under the leaner socket type (if it cannot move, the session starts closed
+  // and ends at its first flush).
   static Socket adopt(Worker& worker, typename Protocol::socket&& socket) {
     Socket adopted(worker.ioc.get_executor());
     boost::system::error_code ec;
     const auto protocol = socket.local_endpoint(ec).protocol();
-    if (ec) return adopted;
-    const auto fd = socket.release(ec);
-    if (ec) return adopted;
-    adopted.assign(protocol, fd, ec);
-    if (ec) ::close(fd);
+    if (!ec) moveDescriptor(socket, protocol, adopted);
     return adopted;
   }
 

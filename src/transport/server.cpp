@@ -233,15 +233,8 @@ struct Server::Impl {
   template <class Socket>
   static std::optional<Socket> rehome(Socket& socket, const typename Socket::protocol_type& protocol,
                                       asio::io_context& target) {
-    boost::system::error_code ec;
-    const auto native = socket.release(ec);
-    if (ec) return std::nullopt;
     Socket moved(target);
-    moved.assign(protocol, native, ec);
-    if (ec) {
-      ::close(native);
-      return std::nullopt;
-    }
+    if (!detail::moveDescriptor(socket, protocol, moved)) return std::nullopt;
     return moved;
   }
 
@@ -381,7 +374,11 @@ void Server::every(std::size_t worker, std::chrono::milliseconds period, std::fu
   std::lock_guard lock(impl.lifecycle);
   if (impl.stopped) return;
   detail::Worker& owner = *impl.workers[worker % impl.workers.size()];
-  auto ticker = std::make_unique<Ticker>(owner.ioc, period, std::move(fn));
+  // Like a posted task, a tick writes what it queued (debounced events, heartbeats) when it ends.
+  auto ticker = std::make_unique<Ticker>(owner.ioc, period, [&owner, fn = std::move(fn)] {
+    fn();
+    detail::flushWokenSessions(owner);
+  });
   Ticker* raw = ticker.get();
   impl.worker_tickers[owner.index].push_back(std::move(ticker));
   asio::post(owner.ioc, [raw, &owner] {

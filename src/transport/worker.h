@@ -20,6 +20,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/intrusive/list.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,6 +41,22 @@ namespace beast = boost::beast;
 using TcpStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
+
+// Moves a connection's descriptor from one socket object to another (of another io_context, or of a
+// leaner socket type) without losing a byte. False when it cannot: `from` keeps the descriptor if
+// release() failed, otherwise it is closed here, as if the peer had gone.
+template <class From, class To>
+bool moveDescriptor(From& from, const typename To::protocol_type& protocol, To& to) {
+  boost::system::error_code ec;
+  const auto native = from.release(ec);
+  if (ec) return false;
+  to.assign(protocol, native, ec);
+  if (ec) {
+    ::close(native);
+    return false;
+  }
+  return true;
+}
 
 // What stop() asks of a live connection. Called on the connection's worker thread only.
 class Connection
